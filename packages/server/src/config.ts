@@ -1,0 +1,76 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  publicUrl: string;
+  region: string;
+  databaseUrl?: string;
+  admin: { accessKeyId: string; secretAccessKey: string; file?: string };
+  masterKey: Buffer;
+  smtpUrl?: string;
+  emailFrom: string;
+  smsWebhookUrl?: string;
+  logLevel: string;
+}
+
+function readOrCreate(file: string, make: () => string): { value: string; created: boolean } {
+  try {
+    return { value: fs.readFileSync(file, 'utf8').trim(), created: false };
+  } catch {
+    const value = make();
+    // 'wx' so two processes starting together cannot overwrite each other's secret.
+    try {
+      fs.writeFileSync(file, value + '\n', { mode: 0o600, flag: 'wx' });
+      return { value, created: true };
+    } catch {
+      return { value: fs.readFileSync(file, 'utf8').trim(), created: false };
+    }
+  }
+}
+
+/** Environment first; an optional JSON file named by GATEHOUSE_CONFIG fills what it leaves unset. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const fileVars: Record<string, string> = env.GATEHOUSE_CONFIG ? JSON.parse(fs.readFileSync(env.GATEHOUSE_CONFIG, 'utf8')) : {};
+  const get = (k: string) => env[k] ?? fileVars[k];
+  const port = Number(get('PORT') ?? 9229);
+  const dataDir = path.resolve(get('GATEHOUSE_DATA_DIR') ?? './data');
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+
+  let admin: Config['admin'];
+  const id = get('GATEHOUSE_ADMIN_ACCESS_KEY_ID');
+  const secret = get('GATEHOUSE_ADMIN_SECRET_ACCESS_KEY');
+  if (id && secret) admin = { accessKeyId: id, secretAccessKey: secret };
+  else {
+    const file = path.join(dataDir, 'admin-credentials.json');
+    const { value } = readOrCreate(file, () => JSON.stringify({
+      accessKeyId: 'GH' + crypto.randomBytes(9).toString('hex').toUpperCase(),
+      secretAccessKey: crypto.randomBytes(30).toString('base64url'),
+    }));
+    admin = { ...JSON.parse(value), file };
+  }
+
+  // The master key encrypts verifiers, signing keys and client secrets at rest and keys code HMACs.
+  // Processes sharing one database must share it: set GATEHOUSE_MASTER_KEY (base64, 32 bytes) there.
+  const mk = get('GATEHOUSE_MASTER_KEY') ?? readOrCreate(path.join(dataDir, 'master.key'), () => crypto.randomBytes(32).toString('base64')).value;
+  const masterKey = Buffer.from(mk, 'base64');
+  if (masterKey.length !== 32) throw new Error('GATEHOUSE_MASTER_KEY must be 32 bytes, base64-encoded');
+
+  return {
+    port,
+    host: get('HOST') ?? '0.0.0.0',
+    dataDir,
+    publicUrl: (get('GATEHOUSE_PUBLIC_URL') ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+    region: get('GATEHOUSE_REGION') ?? 'local',
+    databaseUrl: get('GATEHOUSE_DATABASE_URL') || undefined,
+    admin,
+    masterKey,
+    smtpUrl: get('GATEHOUSE_SMTP_URL') || undefined,
+    emailFrom: get('GATEHOUSE_EMAIL_FROM') ?? 'no-reply@gatehouse.local',
+    smsWebhookUrl: get('GATEHOUSE_SMS_WEBHOOK_URL') || undefined,
+    logLevel: get('GATEHOUSE_LOG_LEVEL') ?? 'info',
+  };
+}

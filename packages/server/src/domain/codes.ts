@@ -1,0 +1,29 @@
+import { CodeMismatchException, ExpiredCodeException } from '../errors.js';
+import type { Ctx } from './context.js';
+import { randomDigits, safeEqual } from './secrets.js';
+
+export const CODE_MAX_ATTEMPTS = 5;
+export const CODE_TTL = { signUp: 24 * 3600e3, attribute: 24 * 3600e3, forgotPassword: 3600e3 } as const;
+
+// Codes are stored only as keyed HMACs bound to user and purpose, with an attempt counter;
+// single use is a conditional update, so two racing requests cannot both succeed.
+export async function issueCode(ctx: Ctx, poolId: string, userId: string, purpose: string, ttlMs: number): Promise<string> {
+  const code = randomDigits(6);
+  const now = ctx.now();
+  await ctx.repo.putCode({
+    id: crypto.randomUUID(), pool_id: poolId, user_id: userId, purpose,
+    code_hmac: ctx.secrets.mac('code', userId, purpose, code), attempts: 0, expires_at: now + ttlMs, consumed_at: null, created_at: now,
+  });
+  return code;
+}
+
+export async function useCode(ctx: Ctx, userId: string, purpose: string, code: string): Promise<void> {
+  const now = ctx.now();
+  const live = await ctx.repo.getLiveCode(userId, purpose, now);
+  if (!live || live.expires_at < now || live.attempts >= CODE_MAX_ATTEMPTS) throw new ExpiredCodeException('Invalid code provided, please request a code again.');
+  if (!safeEqual(live.code_hmac, ctx.secrets.mac('code', userId, purpose, code))) {
+    await ctx.repo.bumpCodeAttempt(live.id, CODE_MAX_ATTEMPTS);
+    throw new CodeMismatchException('Invalid verification code provided, please try again.');
+  }
+  if (!(await ctx.repo.consumeCode(live.id, CODE_MAX_ATTEMPTS, now))) throw new ExpiredCodeException('Invalid code provided, please request a code again.');
+}

@@ -1,0 +1,121 @@
+import { InvalidParameterException, ResourceNotFoundException } from '../errors.js';
+import type { Ctx } from './context.js';
+import type { Pool, Client } from '../storage/repository.js';
+import { defaultPasswordPolicy, type PasswordPolicy } from './password-policy.js';
+
+/** The stored settings of a user pool: Cognito's CreateUserPool input, defaults filled in. */
+export interface PoolConfig {
+  Policies: { PasswordPolicy: PasswordPolicy; SignInPolicy?: { AllowedFirstAuthFactors: string[] } };
+  UsernameAttributes?: string[];
+  AliasAttributes?: string[];
+  UsernameConfiguration: { CaseSensitive: boolean };
+  AutoVerifiedAttributes?: string[];
+  MfaConfiguration: 'OFF' | 'ON' | 'OPTIONAL';
+  Schema?: { Name: string; AttributeDataType?: string; Required?: boolean; Mutable?: boolean; DeveloperOnlyAttribute?: boolean }[];
+  VerificationMessageTemplate: { EmailMessage: string; EmailSubject: string; SmsMessage: string; DefaultEmailOption: string; EmailMessageByLink?: string; EmailSubjectByLink?: string };
+  AdminCreateUserConfig: { AllowAdminCreateUserOnly: boolean; InviteMessageTemplate?: { EmailMessage?: string; EmailSubject?: string; SMSMessage?: string } };
+  AccountRecoverySetting?: { RecoveryMechanisms: { Name: string; Priority: number }[] };
+  UserAttributeUpdateSettings?: { AttributesRequireVerificationBeforeUpdate: string[] };
+  DeletionProtection: 'ACTIVE' | 'INACTIVE';
+  LambdaConfig?: Record<string, unknown>;
+  EmailConfiguration?: Record<string, unknown>;
+  SmsConfiguration?: Record<string, unknown>;
+  UserPoolTags?: Record<string, string>;
+  [extra: string]: unknown;
+}
+
+export interface ClientConfig {
+  ClientName: string;
+  ExplicitAuthFlows: string[];
+  RefreshTokenValidity: number;
+  AccessTokenValidity: number;
+  IdTokenValidity: number;
+  TokenValidityUnits: { AccessToken: string; IdToken: string; RefreshToken: string };
+  ReadAttributes?: string[];
+  WriteAttributes?: string[];
+  PreventUserExistenceErrors: 'ENABLED' | 'LEGACY';
+  EnableTokenRevocation: boolean;
+  AuthSessionValidity: number;
+  RefreshTokenRotation: { Feature: 'ENABLED' | 'DISABLED'; RetryGracePeriodSeconds: number };
+  SupportedIdentityProviders?: string[];
+  CallbackURLs?: string[];
+  LogoutURLs?: string[];
+  DefaultRedirectURI?: string;
+  AllowedOAuthFlows?: string[];
+  AllowedOAuthScopes?: string[];
+  AllowedOAuthFlowsUserPoolClient?: boolean;
+  EnablePropagateAdditionalUserContextData?: boolean;
+  [extra: string]: unknown;
+}
+
+export const defaultVerificationTemplate = {
+  EmailMessage: 'Your verification code is {####}',
+  EmailSubject: 'Your verification code',
+  SmsMessage: 'Your verification code is {####}',
+  DefaultEmailOption: 'CONFIRM_WITH_CODE',
+};
+
+export interface LoadedPool { id: string; name: string; config: PoolConfig; row: Pool }
+export interface LoadedClient { id: string; poolId: string; name: string; config: ClientConfig; secret: string | null; row: Client }
+
+export function parsePool(row: Pool): LoadedPool {
+  return { id: row.id, name: row.name, config: JSON.parse(row.config), row };
+}
+
+export async function loadPool(ctx: Ctx, poolId: string): Promise<LoadedPool> {
+  const row = await ctx.repo.getPool(poolId);
+  if (!row) throw new ResourceNotFoundException(`User pool ${poolId} does not exist.`);
+  return parsePool(row);
+}
+
+export function parseClient(ctx: Ctx, row: Client): LoadedClient {
+  const secret = row.secret ? ctx.secrets.decrypt(row.secret, `client-secret:${row.id}`).toString('utf8') : null;
+  return { id: row.id, poolId: row.pool_id, name: row.name, config: JSON.parse(row.config), secret, row };
+}
+
+/** For unsigned operations: the ClientId names the pool. Unknown ids are ResourceNotFound, as in Cognito. */
+export async function loadClient(ctx: Ctx, clientId: string): Promise<{ pool: LoadedPool; client: LoadedClient }> {
+  const row = await ctx.repo.getClient(clientId);
+  if (!row) throw new ResourceNotFoundException('User pool client ' + clientId + ' does not exist.');
+  const pool = await loadPool(ctx, row.pool_id);
+  return { pool, client: parseClient(ctx, row) };
+}
+
+export async function loadPoolClient(ctx: Ctx, poolId: string, clientId: string) {
+  const pool = await loadPool(ctx, poolId);
+  const row = await ctx.repo.getClient(clientId);
+  if (!row || row.pool_id !== poolId) throw new ResourceNotFoundException('User pool client ' + clientId + ' does not exist.');
+  return { pool, client: parseClient(ctx, row) };
+}
+
+export function passwordPolicy(pool: LoadedPool): PasswordPolicy {
+  return pool.config.Policies?.PasswordPolicy ?? defaultPasswordPolicy;
+}
+
+/** Usernames are case-insensitive unless the pool says otherwise (Cognito's default since 2020). */
+export function usernameKey(pool: LoadedPool, username: string): string {
+  return pool.config.UsernameConfiguration?.CaseSensitive ? username : username.toLowerCase();
+}
+
+export function isUsernameAttribute(pool: LoadedPool, attr: string) {
+  return pool.config.UsernameAttributes?.includes(attr) ?? false;
+}
+export function isAlias(pool: LoadedPool, attr: string) {
+  return pool.config.AliasAttributes?.includes(attr) ?? false;
+}
+
+export function requireFlow(client: LoadedClient, ...flows: string[]) {
+  if (!flows.some((f) => client.config.ExplicitAuthFlows.includes(f))) {
+    throw new InvalidParameterException(`${flows[0].replace(/^ALLOW_/, '')} flow is not enabled for this client.`);
+  }
+}
+
+/** Token lifetimes in milliseconds, from the client's validity settings and units. */
+export function tokenLifetimes(c: ClientConfig) {
+  const unit: Record<string, number> = { seconds: 1e3, minutes: 60e3, hours: 3600e3, days: 86400e3 };
+  return {
+    access: c.AccessTokenValidity * unit[c.TokenValidityUnits.AccessToken],
+    id: c.IdTokenValidity * unit[c.TokenValidityUnits.IdToken],
+    refresh: c.RefreshTokenValidity * unit[c.TokenValidityUnits.RefreshToken],
+  };
+}

@@ -1,0 +1,119 @@
+import crypto, { type KeyObject } from 'node:crypto';
+import { SignJWT, jwtVerify, decodeJwt, type JWTPayload } from 'jose';
+import { NotAuthorizedException } from '../errors.js';
+import type { Repository } from '../storage/repository.js';
+import type { Secrets } from './secrets.js';
+import { randomToken, sha256 } from './secrets.js';
+import { tokenLifetimes, type LoadedClient, type LoadedPool } from './pools.js';
+import type { User } from './users.js';
+
+interface PoolKeys { kid: string; privateKey: KeyObject; publicKey: KeyObject; jwk: object }
+
+export interface AuthenticationResult {
+  AccessToken: string;
+  IdToken: string;
+  RefreshToken?: string;
+  ExpiresIn: number;
+  TokenType: 'Bearer';
+}
+
+export async function generatePoolKey(secrets: Secrets, poolId: string, now: number) {
+  const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const kid = crypto.randomBytes(16).toString('base64url');
+  const jwk = { ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' };
+  const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
+  return { pool_id: poolId, kid, private_key: secrets.encrypt(pem, `pool-key:${poolId}:${kid}`), public_jwk: JSON.stringify(jwk), created_at: now };
+}
+
+const boolAttrs = new Set(['email_verified', 'phone_number_verified']);
+
+/** Issues and checks Cognito-shaped JWTs and opaque refresh tokens. Keys are cached per pool. */
+export class TokenService {
+  private keys = new Map<string, Promise<PoolKeys>>();
+  constructor(private repo: Repository, private secrets: Secrets, private publicUrl: string) {}
+
+  issuer(poolId: string) { return `${this.publicUrl}/${poolId}`; }
+
+  forget(poolId: string) { this.keys.delete(poolId); }
+
+  private poolKeys(poolId: string): Promise<PoolKeys> {
+    let p = this.keys.get(poolId);
+    if (!p) {
+      p = (async () => {
+        const [row] = await this.repo.getPoolKeys(poolId);
+        if (!row) throw new NotAuthorizedException('Invalid token');
+        const pem = this.secrets.decrypt(row.private_key, `pool-key:${poolId}:${row.kid}`).toString('utf8');
+        const privateKey = crypto.createPrivateKey(pem);
+        return { kid: row.kid, privateKey, publicKey: crypto.createPublicKey(privateKey), jwk: JSON.parse(row.public_jwk) };
+      })();
+      p.catch(() => this.keys.delete(poolId));
+      this.keys.set(poolId, p);
+    }
+    return p;
+  }
+
+  async jwks(poolId: string) {
+    const rows = await this.repo.getPoolKeys(poolId);
+    return { keys: rows.map((r) => JSON.parse(r.public_jwk)) };
+  }
+
+  private async sign(poolId: string, claims: JWTPayload, now: number, lifetimeMs: number): Promise<string> {
+    const k = await this.poolKeys(poolId);
+    const iat = Math.floor(now / 1000);
+    return new SignJWT({ ...claims, iat, exp: iat + Math.floor(lifetimeMs / 1000), jti: crypto.randomUUID() })
+      .setProtectedHeader({ alg: 'RS256', kid: k.kid })
+      .sign(k.privateKey);
+  }
+
+  /** Signs access and ID tokens; a new sign-in (no originJti) also gets a refresh token. */
+  async issue(opts: { pool: LoadedPool; client: LoadedClient; user: User; groups: string[]; now: number; authTime?: number; originJti?: string; withRefresh?: boolean }): Promise<AuthenticationResult> {
+    const { pool, client, user, groups, now } = opts;
+    const life = tokenLifetimes(client.config);
+    const authTime = Math.floor((opts.authTime ?? now) / 1000);
+    const originJti = opts.originJti ?? crypto.randomUUID();
+    const eventId = crypto.randomUUID();
+    const common = { sub: user.id, ...(groups.length ? { 'cognito:groups': groups } : {}), iss: this.issuer(pool.id), origin_jti: originJti, event_id: eventId, auth_time: authTime };
+    const readable = client.config.ReadAttributes;
+    const idAttrs: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(user.attributes)) {
+      if (k === 'sub' || (readable && !readable.includes(k))) continue;
+      idAttrs[k] = boolAttrs.has(k) ? v === 'true' : v;
+    }
+    const [AccessToken, IdToken] = await Promise.all([
+      this.sign(pool.id, { ...common, token_use: 'access', scope: 'aws.cognito.signin.user.admin', client_id: client.id, username: user.username }, now, life.access),
+      this.sign(pool.id, { ...idAttrs, ...common, aud: client.id, token_use: 'id', 'cognito:username': user.username }, now, life.id),
+    ]);
+    const result: AuthenticationResult = { AccessToken, IdToken, ExpiresIn: Math.floor(life.access / 1000), TokenType: 'Bearer' };
+    if (opts.withRefresh ?? !opts.originJti) result.RefreshToken = await this.newRefreshToken(pool, client, user, originJti, authTime * 1000, now, now + life.refresh);
+    return result;
+  }
+
+  async newRefreshToken(pool: LoadedPool, client: LoadedClient, user: User, originJti: string, authTime: number, now: number, expiresAt: number) {
+    const token = randomToken(48);
+    await this.repo.putRefreshToken({ token_hash: sha256(token), origin_jti: originJti, pool_id: pool.id, client_id: client.id, user_id: user.id, auth_time: authTime, expires_at: expiresAt, revoked_at: null, rotated_at: null, created_at: now });
+    return token;
+  }
+
+  /** Verifies an access token and that its sign-in has not been revoked. Returns its claims. */
+  async verifyAccess(token: string, now: number): Promise<{ poolId: string; sub: string; username: string; clientId: string; originJti: string; claims: JWTPayload }> {
+    let poolId: string;
+    try {
+      const iss = decodeJwt(token).iss ?? '';
+      poolId = iss.slice(this.publicUrl.length + 1);
+      if (!iss.startsWith(this.publicUrl + '/') || !poolId || poolId.includes('/')) throw new Error('issuer');
+    } catch {
+      throw new NotAuthorizedException('Invalid Access Token');
+    }
+    let claims: JWTPayload;
+    try {
+      const k = await this.poolKeys(poolId);
+      ({ payload: claims } = await jwtVerify(token, k.publicKey, { issuer: this.issuer(poolId), algorithms: ['RS256'], currentDate: new Date(now) }));
+    } catch (e: any) {
+      if (e?.code === 'ERR_JWT_EXPIRED') throw new NotAuthorizedException('Access Token has expired');
+      throw new NotAuthorizedException('Invalid Access Token');
+    }
+    if (claims.token_use !== 'access' || typeof claims.origin_jti !== 'string') throw new NotAuthorizedException('Invalid Access Token');
+    if (!(await this.repo.isTokenFamilyLive(claims.origin_jti, now))) throw new NotAuthorizedException('Access Token has been revoked');
+    return { poolId, sub: String(claims.sub), username: String(claims.username), clientId: String(claims.client_id), originJti: claims.origin_jti, claims };
+  }
+}

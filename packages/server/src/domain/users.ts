@@ -1,0 +1,127 @@
+import crypto from 'node:crypto';
+import { InvalidParameterException, UserNotFoundException, UsernameExistsException, AliasExistsException, NotAuthorizedException } from '../errors.js';
+import { UniqueViolation, type UserRow } from '../storage/repository.js';
+import type { Ctx } from './context.js';
+import { isAlias, isUsernameAttribute, usernameKey, type LoadedPool } from './pools.js';
+
+export type Attributes = Record<string, string>;
+export interface User extends Omit<UserRow, 'attributes' | 'mfa'> { attributes: Attributes; mfa: MfaSettings }
+export interface MfaSettings { preferred?: string; enabled?: string[]; totpSecret?: string }
+
+export const standardAttributes = new Set([
+  'address', 'birthdate', 'email', 'email_verified', 'family_name', 'gender', 'given_name', 'locale', 'middle_name', 'name',
+  'nickname', 'phone_number', 'phone_number_verified', 'picture', 'preferred_username', 'profile', 'updated_at', 'website', 'zoneinfo', 'sub',
+]);
+const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const phonePattern = /^\+[0-9]{4,15}$/;
+
+export function parseUser(row: UserRow): User {
+  return { ...row, attributes: JSON.parse(row.attributes), mfa: JSON.parse(row.mfa) };
+}
+
+function customDeclared(pool: LoadedPool, name: string) {
+  const bare = name.slice('custom:'.length);
+  return (pool.config.Schema ?? []).some((s) => s.Name === bare || s.Name === name);
+}
+
+/** Checks names and formats of attributes a caller wants to write. `sub` is never writable. */
+export function validateAttributes(pool: LoadedPool, attrs: { Name: string; Value?: string }[], opts: { admin?: boolean } = {}): Attributes {
+  const out: Attributes = {};
+  for (const { Name, Value = '' } of attrs) {
+    if (Name === 'sub') throw new InvalidParameterException('Cannot modify an already provided sub attribute');
+    const known = standardAttributes.has(Name) || (Name.startsWith('custom:') && customDeclared(pool, Name)) || (opts.admin && Name.startsWith('dev:'));
+    if (!known) throw new InvalidParameterException(`Attribute does not exist in the schema: ${Name}`);
+    if (Name === 'email' && Value && !emailPattern.test(Value)) throw new InvalidParameterException('Invalid email address format.');
+    if (Name === 'phone_number' && Value && !phonePattern.test(Value)) throw new InvalidParameterException('Invalid phone number format.');
+    if ((Name === 'email_verified' || Name === 'phone_number_verified') && Value !== 'true' && Value !== 'false') {
+      throw new InvalidParameterException(`Invalid value for ${Name}: must be true or false`);
+    }
+    out[Name] = Value;
+  }
+  return out;
+}
+
+export function requiredAttributes(pool: LoadedPool): string[] {
+  return (pool.config.Schema ?? []).filter((s) => s.Required).map((s) => s.Name);
+}
+
+export function missingRequired(pool: LoadedPool, attrs: Attributes): string[] {
+  return requiredAttributes(pool).filter((n) => !attrs[n]);
+}
+
+/** The lookup keys a user row carries: its username and whichever attributes the pool lets people sign in with. */
+export function loginKeys(pool: LoadedPool, username: string, attrs: Attributes) {
+  const verified = (a: string) => attrs[`${a}_verified`] === 'true';
+  const email = attrs.email ? attrs.email.toLowerCase() : null;
+  const phone = attrs.phone_number || null;
+  return {
+    username_key: usernameKey(pool, username),
+    email_key: email && (isUsernameAttribute(pool, 'email') || (isAlias(pool, 'email') && verified('email'))) ? email : null,
+    phone_key: phone && (isUsernameAttribute(pool, 'phone_number') || (isAlias(pool, 'phone_number') && verified('phone_number'))) ? phone : null,
+    preferred_username_key: attrs.preferred_username && isAlias(pool, 'preferred_username') ? usernameKey(pool, attrs.preferred_username) : null,
+  };
+}
+
+export async function findUser(ctx: Ctx, pool: LoadedPool, login: string): Promise<User | undefined> {
+  const key = usernameKey(pool, login);
+  let row = await ctx.repo.findUserByLogin(pool.id, key);
+  if (!row && login.includes('@') && key !== login.toLowerCase()) row = await ctx.repo.findUserByLogin(pool.id, login.toLowerCase());
+  return row && parseUser(row);
+}
+
+export async function mustFindUser(ctx: Ctx, pool: LoadedPool, login: string): Promise<User> {
+  const user = await findUser(ctx, pool, login);
+  if (!user) throw new UserNotFoundException('User does not exist.');
+  return user;
+}
+
+/** For Admin* operations, which take the username (or an alias). */
+export const adminFindUser = mustFindUser;
+
+/** Username rules: with UsernameAttributes the sign-up name is an email or phone and the real username is the sub. */
+export function newUsername(pool: LoadedPool, requested: string, attrs: Attributes): { username: string; sub: string } {
+  const sub = crypto.randomUUID();
+  const attrsFor = pool.config.UsernameAttributes ?? [];
+  if (attrsFor.length) {
+    if (emailPattern.test(requested) && attrsFor.includes('email')) {
+      if (attrs.email && attrs.email.toLowerCase() !== requested.toLowerCase()) throw new InvalidParameterException('Email and username must match.');
+      attrs.email = requested;
+    } else if (phonePattern.test(requested) && attrsFor.includes('phone_number')) {
+      attrs.phone_number = requested;
+    } else {
+      throw new InvalidParameterException(`Username should be ${attrsFor.includes('email') && attrsFor.includes('phone_number') ? 'either an email or a phone number' : attrsFor.includes('email') ? 'an email' : 'a phone number'}.`);
+    }
+    return { username: sub, sub };
+  }
+  if (emailPattern.test(requested) && isAlias(pool, 'email')) throw new InvalidParameterException('Username cannot be of email format, since user pool is configured for email alias.');
+  if (phonePattern.test(requested) && isAlias(pool, 'phone_number')) throw new InvalidParameterException('Username cannot be of phone number format, since user pool is configured for phone_number alias.');
+  return { username: requested, sub };
+}
+
+export function uniqueError(e: unknown, pool: LoadedPool): Error {
+  if (!(e instanceof UniqueViolation)) return e as Error;
+  if (e.index.includes('username')) return new UsernameExistsException('User account already exists');
+  const attr = e.index.includes('email') ? 'email' : e.index.includes('phone') ? 'phone_number' : 'preferred_username';
+  if (isUsernameAttribute(pool, attr)) return new UsernameExistsException(`An account with the given ${attr} already exists.`);
+  return new AliasExistsException('An account with the given email already exists.'.replace('email', attr));
+}
+
+export function attributeList(user: User): { Name: string; Value: string }[] {
+  return [{ Name: 'sub', Value: user.id }, ...Object.entries(user.attributes).filter(([k]) => k !== 'sub').map(([Name, Value]) => ({ Name, Value }))];
+}
+
+/** Cognito's UserType, as the Admin* and List* operations answer. Dates are epoch seconds. */
+export function userType(user: User, attributesKey: 'Attributes' | 'UserAttributes' = 'Attributes') {
+  return {
+    Username: user.username,
+    [attributesKey]: attributeList(user),
+    UserCreateDate: user.created_at / 1000,
+    UserLastModifiedDate: user.updated_at / 1000,
+    Enabled: user.enabled === 1,
+    UserStatus: user.status,
+  };
+}
+
+export function assertEnabled(user: User) {
+  if (!user.enabled) throw new NotAuthorizedException('User is disabled.');
+}
