@@ -36,6 +36,7 @@ export const UnsupportedOperationException = kind('UnsupportedOperationException
 export const UnsupportedTokenTypeException = kind('UnsupportedTokenTypeException');
 export const CodeDeliveryFailureException = kind('CodeDeliveryFailureException');
 export const InvalidLambdaResponseException = kind('InvalidLambdaResponseException');
+export const UnsupportedUserStateException = kind('UnsupportedUserStateException');
 export const MFAMethodNotFoundException = kind('MFAMethodNotFoundException');
 export const EnableSoftwareTokenMFAException = kind('EnableSoftwareTokenMFAException');
 export const SoftwareTokenMFANotFoundException = kind('SoftwareTokenMFANotFoundException');

@@ -1,1 +1,2 @@
-export {};
+export { startServer, buildApp, type RunningServer } from './app.js';
+export { loadConfig, type Config } from './config.js';

@@ -1,0 +1,121 @@
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import crypto from 'node:crypto';
+import { loadConfig, type Config } from './config.js';
+import { createLogger, type Logger } from './log.js';
+import { openRepository } from './storage/open.js';
+import { Secrets } from './domain/secrets.js';
+import { Messenger } from './domain/messages.js';
+import { TokenService } from './domain/tokens.js';
+import type { Ctx } from './domain/context.js';
+import { operations } from './wire/operations.js';
+import { Input } from './wire/input.js';
+import { verifySigV4 } from './wire/sigv4.js';
+import { CognitoError, InternalErrorException, RequestEntityTooLargeException, SerializationException, UnknownOperationException, ResourceNotFoundException } from './errors.js';
+import './ops/index.js';
+
+const TARGET_PREFIX = 'AWSCognitoIdentityProviderService.';
+const BODY_LIMIT = 512 * 1024;
+
+export interface RunningServer { url: string; port: number; ctx: Ctx; app: FastifyInstance; close(): Promise<void> }
+
+function sendError(reply: FastifyReply, err: CognitoError) {
+  return reply.code(err.status).header('x-amzn-errortype', err.name).header('content-type', 'application/x-amz-json-1.1')
+    .send(JSON.stringify({ __type: err.name, message: err.message }));
+}
+
+function cors(req: FastifyRequest, reply: FastifyReply) {
+  reply.header('access-control-allow-origin', req.headers.origin ?? '*');
+  reply.header('vary', 'origin');
+  reply.header('access-control-expose-headers', 'x-amzn-requestid, x-amzn-errortype, x-amzn-errormessage, date');
+}
+
+export async function buildApp(config: Config, log: Logger = createLogger(config.logLevel)): Promise<{ app: FastifyInstance; ctx: Ctx }> {
+  const repo = await openRepository({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const secrets = new Secrets(config.masterKey);
+  const ctx: Ctx = {
+    repo, config, secrets, log, now: () => Date.now(),
+    messages: new Messenger(repo, log, { smtpUrl: config.smtpUrl, emailFrom: config.emailFrom, smsWebhookUrl: config.smsWebhookUrl }),
+    tokens: new TokenService(repo, secrets, config.publicUrl),
+  };
+  const app = Fastify({ bodyLimit: BODY_LIMIT, requestTimeout: 30_000, trustProxy: false, return503OnClosing: true });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.addHook('onRequest', async (req, reply) => cors(req, reply));
+  app.addHook('onClose', async () => repo.close());
+
+  app.setErrorHandler((err: any, req, reply) => {
+    if (err instanceof CognitoError) return sendError(reply, err);
+    if (err?.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, new RequestEntityTooLargeException('Request body is too large'));
+    if (typeof err?.statusCode === 'number' && err.statusCode < 500) return sendError(reply, new SerializationException(String(err.message)));
+    log.error('internal error', { url: req.url, error: String(err?.stack ?? err) });
+    return sendError(reply, new InternalErrorException('Internal server error'));
+  });
+  app.setNotFoundHandler((req, reply) => sendError(reply, new ResourceNotFoundException(`No route for ${req.method} ${req.url.split('?')[0]}`)));
+
+  app.options('/*', async (req, reply) => {
+    reply.header('access-control-allow-methods', 'GET, POST, OPTIONS');
+    reply.header('access-control-allow-headers', req.headers['access-control-request-headers'] ?? '*');
+    reply.header('access-control-max-age', '86400');
+    return reply.code(204).send();
+  });
+
+  app.get('/health', async (_req, reply) => {
+    await repo.ping();
+    return reply.send({ status: 'ok' });
+  });
+
+  app.get('/:poolId/.well-known/jwks.json', async (req, reply) => {
+    const { poolId } = req.params as { poolId: string };
+    if (!(await repo.getPool(poolId))) throw new ResourceNotFoundException('User pool does not exist.');
+    return reply.header('cache-control', 'public, max-age=300').send(await ctx.tokens.jwks(poolId));
+  });
+  app.get('/:poolId/.well-known/openid-configuration', async (req, reply) => {
+    const { poolId } = req.params as { poolId: string };
+    if (!(await repo.getPool(poolId))) throw new ResourceNotFoundException('User pool does not exist.');
+    const iss = ctx.tokens.issuer(poolId);
+    return reply.send({
+      issuer: iss, jwks_uri: `${iss}/.well-known/jwks.json`, subject_types_supported: ['public'],
+      id_token_signing_alg_values_supported: ['RS256'], response_types_supported: ['code', 'token'],
+      scopes_supported: ['openid', 'email', 'phone', 'profile'], token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    });
+  });
+
+  app.post('/*', async (req, reply) => {
+    const requestId = crypto.randomUUID();
+    reply.header('x-amzn-requestid', requestId);
+    const target = req.headers['x-amz-target'];
+    const name = typeof target === 'string' && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
+    const op = operations.get(name);
+    if (!op) throw new UnknownOperationException(name ? `Unknown operation ${name}` : 'Missing or malformed x-amz-target header');
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    if (op.signed) {
+      verifySigV4({ method: req.method, url: req.raw.url ?? '/', headers: req.headers, body }, {
+        service: 'cognito-idp',
+        lookupSecret: (id) => (id === config.admin.accessKeyId ? config.admin.secretAccessKey : undefined),
+      });
+    }
+    const input = Input.parse(body);
+    const started = performance.now();
+    try {
+      const out = await op.handler(ctx, input, { ip: req.ip, headers: req.headers });
+      log.debug('operation', { op: name, requestId, ms: Math.round(performance.now() - started) });
+      return reply.header('content-type', 'application/x-amz-json-1.1').send(JSON.stringify(out));
+    } catch (e) {
+      if (e instanceof CognitoError) log.debug('operation failed', { op: name, requestId, error: e.name });
+      throw e;
+    }
+  });
+
+  return { app, ctx };
+}
+
+/** Starts a server; PORT 0 picks a free port (tests use that). */
+export async function startServer(config: Config = loadConfig(), log?: Logger): Promise<RunningServer> {
+  const { app, ctx } = await buildApp(config, log);
+  await app.listen({ port: config.port, host: config.host });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  const sweep = setInterval(() => ctx.repo.sweep(Date.now()).catch((e) => ctx.log.warn('sweep failed', { error: String(e) })), 60_000);
+  sweep.unref();
+  return { url: `http://127.0.0.1:${port}`, port, ctx, app, close: async () => { clearInterval(sweep); await app.close(); } };
+}

@@ -1,0 +1,184 @@
+import crypto from 'node:crypto';
+import { adminOp } from '../wire/operations.js';
+import { InvalidParameterException, NotAuthorizedException, UsernameExistsException, UnsupportedUserStateException } from '../errors.js';
+import type { Ctx } from '../domain/context.js';
+import { passwordPolicy, type LoadedPool } from '../domain/pools.js';
+import { adminFindUser, attributeList, loginKeys, newUsername, parseUser, uniqueError, userType, validateAttributes, type User } from '../domain/users.js';
+import { sealPassword } from '../domain/passwords.js';
+import { CODE_TTL, issueCode } from '../domain/codes.js';
+import { parseUserFilter } from '../domain/filter.js';
+import { deleteAttributes, updateAttributes } from './self.js';
+import { recoveryChannel } from './signup.js';
+import { decodeToken, encodeToken, poolOf, usernameRule } from './common.js';
+
+/** A temporary password that satisfies the pool's policy. */
+function temporaryPassword(pool: LoadedPool): string {
+  const p = passwordPolicy(pool);
+  const pick = (set: string) => set[crypto.randomInt(set.length)];
+  const all = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
+  let s = pick('ABCDEFGHJKLMNPQRSTUVWXYZ') + pick('abcdefghijkmnopqrstuvwxyz') + pick('23456789') + pick('^$*.!@#%&');
+  while (s.length < Math.max(p.MinimumLength, 12)) s += pick(all);
+  return s;
+}
+
+function tempExpiry(ctx: Ctx, pool: LoadedPool) {
+  return ctx.now() + passwordPolicy(pool).TemporaryPasswordValidityDays * 86400e3;
+}
+
+async function sendInvite(ctx: Ctx, pool: LoadedPool, user: User, password: string, mediums: string[]) {
+  const t = pool.config.AdminCreateUserConfig?.InviteMessageTemplate ?? {};
+  const fill = (s: string) => s.replaceAll('{username}', user.username).replaceAll('{####}', password);
+  if (mediums.includes('EMAIL') && user.attributes.email) {
+    await ctx.messages.send(pool.id, 'EMAIL', user.attributes.email, t.EmailSubject ?? 'Your temporary password',
+      fill(t.EmailMessage ?? 'Your username is {username} and temporary password is {####}.'));
+  }
+  if (mediums.includes('SMS') && user.attributes.phone_number) {
+    await ctx.messages.send(pool.id, 'SMS', user.attributes.phone_number, '', fill(t.SMSMessage ?? 'Your username is {username} and temporary password is {####}.'));
+  }
+}
+
+adminOp('AdminCreateUser', async (ctx, input) => {
+  const pool = await poolOf(ctx, input);
+  const login = input.str('Username', usernameRule);
+  const action = input.optStr('MessageAction', { oneOf: ['RESEND', 'SUPPRESS'] });
+  const mediums = input.optStrList('DesiredDeliveryMediums', { oneOf: ['SMS', 'EMAIL'] }) ?? ['SMS'];
+  const given = input.optStr('TemporaryPassword', { min: 1, max: 256 });
+  if (action === 'RESEND') {
+    const user = await adminFindUser(ctx, pool, login);
+    if (user.status !== 'FORCE_CHANGE_PASSWORD') throw new UnsupportedUserStateException(`Resend not possible. ${user.username} status is not FORCE_CHANGE_PASSWORD.`);
+    const password = given ?? temporaryPassword(pool);
+    await ctx.repo.updateUser(pool.id, user.id, { password: sealPassword(ctx, pool, user, password, !!given), temp_password_expires_at: tempExpiry(ctx, pool), updated_at: ctx.now() });
+    await sendInvite(ctx, pool, user, password, mediums);
+    return { User: userType(user) };
+  }
+  const attrs = validateAttributes(pool, input.optAttributes('UserAttributes') ?? [], { admin: true });
+  const { username, sub } = newUsername(pool, login, attrs);
+  const password = given ?? temporaryPassword(pool);
+  const now = ctx.now();
+  const row = {
+    id: sub, pool_id: pool.id, username, ...loginKeys(pool, username, attrs), status: 'FORCE_CHANGE_PASSWORD', enabled: 1,
+    attributes: JSON.stringify(attrs), password: sealPassword(ctx, pool, { id: sub, username }, password, !!given),
+    password_changed_at: now, temp_password_expires_at: tempExpiry(ctx, pool), mfa: '{}', failed_attempts: 0, locked_until: 0, created_at: now, updated_at: now,
+  };
+  try {
+    await ctx.repo.createUser(row);
+  } catch (e) {
+    const err = uniqueError(e, pool);
+    throw err instanceof UsernameExistsException ? new UsernameExistsException('User account already exists') : err;
+  }
+  const user = { ...row, attributes: attrs, mfa: {} } as User;
+  if (action !== 'SUPPRESS') {
+    try {
+      await sendInvite(ctx, pool, user, password, mediums);
+    } catch (e) {
+      await ctx.repo.deleteUser(pool.id, sub);
+      throw e;
+    }
+  }
+  return { User: userType(user) };
+});
+
+adminOp('AdminGetUser', async (ctx, input) => {
+  const pool = await poolOf(ctx, input);
+  const user = await adminFindUser(ctx, pool, input.str('Username', usernameRule));
+  return userType(user, 'UserAttributes');
+});
+
+adminOp('AdminDeleteUser', async (ctx, input) => {
+  const pool = await poolOf(ctx, input);
+  const user = await adminFindUser(ctx, pool, input.str('Username', usernameRule));
+  await ctx.repo.deleteUser(pool.id, user.id);
+  return {};
+});
+
+for (const [name, enabled] of [['AdminEnableUser', 1], ['AdminDisableUser', 0]] as const) {
+  adminOp(name, async (ctx, input) => {
+    const pool = await poolOf(ctx, input);
+    const user = await adminFindUser(ctx, pool, input.str('Username', usernameRule));
+    await ctx.repo.updateUser(pool.id, user.id, { enabled, updated_at: ctx.now() });
+    // A disabled user's sessions end now, not when their tokens expire.
+    if (!enabled) await ctx.repo.revokeUserTokens(user.id, ctx.now());
+    return {};
+  });
+}
+
+adminOp('AdminConfirmSignUp', async (ctx, input) => {
+  const pool = await poolOf(ctx, input);
+  const user = await adminFindUser(ctx, pool, input.str('Username', usernameRule));
+  if (user.status !== 'UNCONFIRMED') throw new NotAuthorizedException(`User cannot be confirmed. Current status is ${user.status}`);
+  await ctx.repo.updateUser(pool.id, user.id, { status: 'CONFIRMED', updated_at: ctx.now() });
+  return {};
+});
+
+adminOp('AdminSetUserPassword', async (ctx, input) => {
+  const pool = await poolOf(ctx, input);
+  const user = await adminFindUser(ctx, pool, input.str('Username', usernameRule));
+  const password = input.str('Password', { max: 256 });
+  const permanent = input.optBool('Permanent') ?? false;
+  const now = ctx.now();
+  await ctx.repo.updateUser(pool.id, user.id, {
+    password: sealPassword(ctx, pool, user, password), password_changed_at: now, failed_attempts: 0, locked_until: 0, updated_at: now,
+    ...(permanent
+      ? { status: user.status === 'UNCONFIRMED' ? 'UNCONFIRMED' : 'CONFIRMED', temp_password_expires_at: null }
+      : { status: 'FORCE_CHANGE_PASSWORD', temp_password_expires_at: tempExpiry(ctx, pool) }),
+  });
+  return {};
+});
+
+adminOp('AdminResetUserPassword', async (ctx, input) => {
+  const pool = await poolOf(ctx, input);
+  const user = await adminFindUser(ctx, pool, input.str('Username', usernameRule));
+  if (!user.enabled) throw new NotAuthorizedException('User is disabled.');
+  const channel = recoveryChannel(pool, user);
+  if (!channel) throw new InvalidParameterException('Cannot reset password for the user as there is no registered/verified email or phone_number');
+  const now = ctx.now();
+  // The old password stops working at once; only the emailed code lets the user set a new one.
+  await ctx.repo.updateUser(pool.id, user.id, { status: user.status === 'UNCONFIRMED' ? 'UNCONFIRMED' : 'RESET_REQUIRED', password: null, updated_at: now });
+  await ctx.repo.revokeUserTokens(user.id, now);
+  const code = await issueCode(ctx, pool.id, user.id, 'forgotPassword', CODE_TTL.forgotPassword);
+  await ctx.messages.sendCode(pool, channel, code);
+  return {};
+});
+
+adminOp('AdminUpdateUserAttributes', async (ctx, input) => {
+  const pool = await poolOf(ctx, input);
+  const user = await adminFindUser(ctx, pool, input.str('Username', usernameRule));
+  const given = input.optAttributes('UserAttributes');
+  if (!given) throw new InvalidParameterException("1 validation error detected: Value null at 'userAttributes' failed to satisfy constraint: Member must not be null");
+  await updateAttributes(ctx, pool, user, validateAttributes(pool, given, { admin: true }), true);
+  return {};
+});
+
+adminOp('AdminDeleteUserAttributes', async (ctx, input) => {
+  const pool = await poolOf(ctx, input);
+  const user = await adminFindUser(ctx, pool, input.str('Username', usernameRule));
+  const names = input.optStrList('UserAttributeNames', { max: 32 });
+  if (!names) throw new InvalidParameterException("1 validation error detected: Value null at 'userAttributeNames' failed to satisfy constraint: Member must not be null");
+  const attributes = deleteAttributes(pool, user, names);
+  try {
+    await ctx.repo.updateUser(pool.id, user.id, { attributes: JSON.stringify(attributes), ...loginKeys(pool, user.username, attributes), updated_at: ctx.now() });
+  } catch (e) {
+    throw uniqueError(e, pool);
+  }
+  return {};
+});
+
+adminOp('ListUsers', async (ctx, input) => {
+  const pool = await poolOf(ctx, input);
+  const limit = input.optInt('Limit', 0, 60) || 60;
+  const wanted = input.optStrList('AttributesToGet', { max: 32 });
+  const filter = parseUserFilter(input.optStr('Filter', { max: 256 }));
+  let after: string | undefined;
+  try {
+    after = decodeToken(input.optStr('PaginationToken', { max: 1024 }));
+  } catch {
+    throw new InvalidParameterException('Invalid pagination token');
+  }
+  const page = await ctx.repo.listUsers(pool.id, filter, limit, after);
+  const Users = page.items.map((row) => {
+    const t = userType(parseUser(row));
+    if (wanted) t.Attributes = attributeList(parseUser(row)).filter((a) => wanted.includes(a.Name));
+    return t;
+  });
+  return { Users, ...(page.next ? { PaginationToken: encodeToken(page.next) } : {}) };
+});

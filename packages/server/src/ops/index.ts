@@ -1,0 +1,6 @@
+import './auth.js';
+import './signup.js';
+import './self.js';
+import './admin-users.js';
+import './pools.js';
+import './groups.js';

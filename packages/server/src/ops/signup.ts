@@ -1,0 +1,160 @@
+import { publicOp } from '../wire/operations.js';
+import { CodeMismatchException, InvalidParameterException, NotAuthorizedException, UserNotFoundException } from '../errors.js';
+import type { Ctx } from '../domain/context.js';
+import type { LoadedClient, LoadedPool } from '../domain/pools.js';
+import { findUser, loginKeys, missingRequired, newUsername, uniqueError, validateAttributes, type User } from '../domain/users.js';
+import { sealPassword } from '../domain/passwords.js';
+import { checkSecretHash } from '../domain/signin.js';
+import { createSession } from '../domain/sessions.js';
+import { CODE_TTL, issueCode, useCode } from '../domain/codes.js';
+import { maskDestination, type CodeDeliveryDetails } from '../domain/messages.js';
+import { clientOf, codeRule, usernameRule } from './common.js';
+
+/** Where a sign-up code goes: the first auto-verified attribute the user has. */
+function signUpChannel(pool: LoadedPool, user: User) {
+  const auto = pool.config.AutoVerifiedAttributes ?? [];
+  if (auto.includes('email') && user.attributes.email) return { medium: 'EMAIL' as const, attribute: 'email', to: user.attributes.email };
+  if (auto.includes('phone_number') && user.attributes.phone_number) return { medium: 'SMS' as const, attribute: 'phone_number', to: user.attributes.phone_number };
+  return undefined;
+}
+
+/** Where a password-reset code goes: a verified email or phone, in the pool's recovery order. */
+export function recoveryChannel(pool: LoadedPool, user: User) {
+  const order = (pool.config.AccountRecoverySetting?.RecoveryMechanisms ?? [{ Name: 'verified_email', Priority: 1 }, { Name: 'verified_phone_number', Priority: 2 }])
+    .slice().sort((a, b) => a.Priority - b.Priority).map((m) => m.Name);
+  for (const m of order) {
+    if (m === 'verified_email' && user.attributes.email && user.attributes.email_verified === 'true') return { medium: 'EMAIL' as const, attribute: 'email', to: user.attributes.email };
+    if (m === 'verified_phone_number' && user.attributes.phone_number && user.attributes.phone_number_verified === 'true') return { medium: 'SMS' as const, attribute: 'phone_number', to: user.attributes.phone_number };
+  }
+  return undefined;
+}
+
+/** A believable CodeDeliveryDetails for a user who does not exist, so the answer does not reveal it. */
+function simulatedDelivery(login: string): CodeDeliveryDetails {
+  return login.startsWith('+')
+    ? { Destination: maskDestination('SMS', login), DeliveryMedium: 'SMS', AttributeName: 'phone_number' }
+    : { Destination: maskDestination('EMAIL', login.includes('@') ? login : `${login}@example.com`), DeliveryMedium: 'EMAIL', AttributeName: 'email' };
+}
+
+async function sendSignUpCode(ctx: Ctx, pool: LoadedPool, user: User) {
+  const channel = signUpChannel(pool, user);
+  if (!channel) return undefined;
+  const code = await issueCode(ctx, pool.id, user.id, `signUp:${channel.attribute}`, CODE_TTL.signUp);
+  return ctx.messages.sendCode(pool, channel, code);
+}
+
+function hidesUsers(client: LoadedClient) {
+  return client.config.PreventUserExistenceErrors !== 'LEGACY';
+}
+
+publicOp('SignUp', async (ctx, input) => {
+  const { pool, client } = await clientOf(ctx, input);
+  const login = input.str('Username', usernameRule);
+  const password = input.optStr('Password', { max: 256 });
+  const given = input.optAttributes('UserAttributes') ?? [];
+  checkSecretHash(client, login, input.optStr('SecretHash', { max: 128 }));
+  if (pool.config.AdminCreateUserConfig?.AllowAdminCreateUserOnly) throw new NotAuthorizedException('SignUp is not permitted for this user pool');
+  if (!password) throw new InvalidParameterException('A password is required to sign up.');
+  // People cannot vouch for their own email or phone: verification comes from the code.
+  const attrs = validateAttributes(pool, given.filter((a) => a.Name !== 'email_verified' && a.Name !== 'phone_number_verified'));
+  const { username, sub } = newUsername(pool, login, attrs);
+  const missing = missingRequired(pool, attrs);
+  if (missing.length) throw new InvalidParameterException(`Attributes did not conform to the schema: ${missing.map((m) => `${m}: The attribute ${m} is required`).join(', ')}`);
+  const now = ctx.now();
+  const sealed = sealPassword(ctx, pool, { id: sub, username }, password);
+  const row = {
+    id: sub, pool_id: pool.id, username, ...loginKeys(pool, username, attrs), status: 'UNCONFIRMED', enabled: 1,
+    attributes: JSON.stringify(attrs), password: sealed, password_changed_at: now, temp_password_expires_at: null,
+    mfa: '{}', failed_attempts: 0, locked_until: 0, created_at: now, updated_at: now,
+  };
+  try {
+    await ctx.repo.createUser(row);
+  } catch (e) {
+    throw uniqueError(e, pool);
+  }
+  const user = { ...row, attributes: attrs, mfa: {} } as User;
+  let delivery: CodeDeliveryDetails | undefined;
+  try {
+    delivery = await sendSignUpCode(ctx, pool, user);
+  } catch (e) {
+    // No half-made account: without its code nobody could confirm it.
+    await ctx.repo.deleteUser(pool.id, sub);
+    throw e;
+  }
+  return { UserConfirmed: false, UserSub: sub, ...(delivery ? { CodeDeliveryDetails: delivery } : {}) };
+});
+
+publicOp('ConfirmSignUp', async (ctx, input) => {
+  const { pool, client } = await clientOf(ctx, input);
+  const login = input.str('Username', usernameRule);
+  const code = input.str('ConfirmationCode', { ...codeRule, max: 2048 });
+  checkSecretHash(client, login, input.optStr('SecretHash', { max: 128 }));
+  const user = await findUser(ctx, pool, login);
+  if (!user) {
+    if (hidesUsers(client)) throw new CodeMismatchException('Invalid verification code provided, please try again.');
+    throw new UserNotFoundException('Username/client id combination not found.');
+  }
+  if (user.status !== 'UNCONFIRMED') throw new NotAuthorizedException(`User cannot be confirmed. Current status is ${user.status}`);
+  const channel = signUpChannel(pool, user);
+  const attribute = channel?.attribute ?? 'email';
+  await useCode(ctx, user.id, `signUp:${attribute}`, code);
+  const attributes = { ...user.attributes, [`${attribute}_verified`]: 'true' };
+  try {
+    await ctx.repo.updateUser(pool.id, user.id, { status: 'CONFIRMED', attributes: JSON.stringify(attributes), ...loginKeys(pool, user.username, attributes), updated_at: ctx.now() });
+  } catch (e) {
+    throw uniqueError(e, pool);
+  }
+  // This session lets autoSignIn (USER_AUTH with Session) sign the user in without the password.
+  const Session = await createSession(ctx, pool, client, { challenge: 'SIGN_UP_CONFIRMED', flow: 'USER_AUTH', userId: user.id });
+  return { Session };
+});
+
+publicOp('ResendConfirmationCode', async (ctx, input) => {
+  const { pool, client } = await clientOf(ctx, input);
+  const login = input.str('Username', usernameRule);
+  checkSecretHash(client, login, input.optStr('SecretHash', { max: 128 }));
+  const user = await findUser(ctx, pool, login);
+  if (!user) {
+    if (hidesUsers(client)) return { CodeDeliveryDetails: simulatedDelivery(login) };
+    throw new UserNotFoundException('Username/client id combination not found.');
+  }
+  if (user.status !== 'UNCONFIRMED') throw new InvalidParameterException('User is already confirmed.');
+  const delivery = await sendSignUpCode(ctx, pool, user);
+  if (!delivery) throw new InvalidParameterException('Auto verification not turned on.');
+  return { CodeDeliveryDetails: delivery };
+});
+
+publicOp('ForgotPassword', async (ctx, input) => {
+  const { pool, client } = await clientOf(ctx, input);
+  const login = input.str('Username', usernameRule);
+  checkSecretHash(client, login, input.optStr('SecretHash', { max: 128 }));
+  const user = await findUser(ctx, pool, login);
+  if (!user) {
+    if (hidesUsers(client)) return { CodeDeliveryDetails: simulatedDelivery(login) };
+    throw new UserNotFoundException('Username/client id combination not found.');
+  }
+  if (!user.enabled) throw new NotAuthorizedException('User is disabled.');
+  const channel = recoveryChannel(pool, user);
+  if (!channel) throw new InvalidParameterException('Cannot reset password for the user as there is no registered/verified email or phone_number');
+  const code = await issueCode(ctx, pool.id, user.id, 'forgotPassword', CODE_TTL.forgotPassword);
+  return { CodeDeliveryDetails: await ctx.messages.sendCode(pool, channel, code) };
+});
+
+publicOp('ConfirmForgotPassword', async (ctx, input) => {
+  const { pool, client } = await clientOf(ctx, input);
+  const login = input.str('Username', usernameRule);
+  const code = input.str('ConfirmationCode', codeRule);
+  const password = input.str('Password', { max: 256 });
+  checkSecretHash(client, login, input.optStr('SecretHash', { max: 128 }));
+  const user = await findUser(ctx, pool, login);
+  if (!user) {
+    if (hidesUsers(client)) throw new CodeMismatchException('Invalid verification code provided, please try again.');
+    throw new UserNotFoundException('Username/client id combination not found.');
+  }
+  const sealed = sealPassword(ctx, pool, user, password);
+  await useCode(ctx, user.id, 'forgotPassword', code);
+  const now = ctx.now();
+  const status = user.status === 'UNCONFIRMED' ? 'UNCONFIRMED' : 'CONFIRMED';
+  await ctx.repo.updateUser(pool.id, user.id, { password: sealed, password_changed_at: now, temp_password_expires_at: null, status, failed_attempts: 0, locked_until: 0, updated_at: now });
+  return {};
+});
