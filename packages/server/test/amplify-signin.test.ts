@@ -7,7 +7,9 @@ import {
   updateUserAttributes, updatePassword, resetPassword, confirmResetPassword, confirmUserAttribute,
 } from 'aws-amplify/auth';
 import { AdminCreateUserCommand, AdminResetUserPasswordCommand, AdminAddUserToGroupCommand, CreateGroupCommand, AdminGetUserCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { MailCatcher, startGatehouse, createPoolAndClient, uniqueEmail, rawCall, type Gatehouse } from './support/harness.js';
+import { MailCatcher, startGatehouse, createPoolAndClient, uniqueEmail, rawCall, unrefLongClientTimers, AUTO_SIGN_IN_DEBOUNCE_MS, type Gatehouse } from './support/harness.js';
+
+unrefLongClientTimers();
 
 let gh: Gatehouse, mail: MailCatcher, poolId: string, clientId: string;
 const PASSWORD = 'Correct-Horse-9';
@@ -79,6 +81,7 @@ test('signUp, confirmSignUp and autoSignIn sign the user in', async () => {
   assert.equal((up.nextStep as any).codeDeliveryDetails.deliveryMedium, 'EMAIL');
   const confirmed = await confirmSignUp({ username: email, confirmationCode: await mail.code(email, since) });
   assert.equal(confirmed.nextStep.signUpStep, 'COMPLETE_AUTO_SIGN_IN');
+  await new Promise((res) => setTimeout(res, AUTO_SIGN_IN_DEBOUNCE_MS));
   const r = await autoSignIn();
   assert.equal(r.isSignedIn, true);
   assert.equal((await fetchUserAttributes()).email, email);
@@ -89,6 +92,7 @@ test('autoSignIn with USER_AUTH uses the session from ConfirmSignUp, not the pas
   const since = Date.now();
   await signUp({ username: email, password: PASSWORD, options: { userAttributes: { email }, autoSignIn: { authFlowType: 'USER_AUTH' } } });
   await confirmSignUp({ username: email, confirmationCode: await mail.code(email, since) });
+  await new Promise((res) => setTimeout(res, AUTO_SIGN_IN_DEBOUNCE_MS));
   const r = await autoSignIn();
   assert.equal(r.isSignedIn, true);
 });
@@ -124,7 +128,7 @@ test('an admin-created user sets a new password with confirmSignIn', async () =>
   assert.equal(r.nextStep.signInStep, 'CONFIRM_SIGN_IN_WITH_NEW_PASSWORD_REQUIRED');
   const weak = await errorOf(confirmSignIn({ challengeResponse: 'short' }));
   assert.equal(weak.name, 'InvalidPasswordException');
-  // The session survives a policy error, as in Cognito? No: we refuse before consuming it, so retry works.
+  // The policy is checked before the session is used up, so the user can try again.
   const done = await confirmSignIn({ challengeResponse: 'Brand-New-Passw0rd' });
   assert.equal(done.nextStep.signInStep, 'DONE');
   const got = await gh.admin.send(new AdminGetUserCommand({ UserPoolId: poolId, Username: email }));

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import {
-  serverEphemeral, serverSessionKey, passwordClaimSignature, verifyClaim, poolNameOf, padHex, fromHex, SrpError,
+  serverEphemeral, serverSessionKey, passwordClaimSignature, verifyClaim, poolNameOf, padHex, fromHex, toBigInt, N, SrpError,
 } from '@gatehouse/srp';
 import {
   InvalidParameterException, NotAuthorizedException, PasswordResetRequiredException, UserNotConfirmedException, UserNotFoundException,
@@ -87,7 +87,9 @@ async function startSrp(ctx: Ctx, pool: LoadedPool, client: LoadedClient, flow: 
   } catch {
     throw new InvalidParameterException('Invalid SRP_A');
   }
-  if (A.length > 512) throw new InvalidParameterException('Invalid SRP_A');
+  // A ≡ 0, 1 or -1 (mod N) would make the session key guessable without the password.
+  const a = A.length <= 512 ? toBigInt(A) % N : 0n;
+  if (a === 0n || a === 1n || a === N - 1n) throw new InvalidParameterException('Invalid SRP_A');
   const user = await findUser(ctx, pool, login);
   const stored = user ? openPassword(ctx, pool, user) : undefined;
   if (!user && !preventsEnumeration(client)) throw new UserNotFoundException('User does not exist.');

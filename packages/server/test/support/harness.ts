@@ -130,3 +130,19 @@ let counter = 0;
 export function uniqueEmail(prefix = 'user') {
   return `${prefix}.${process.pid}.${Date.now()}.${counter++}@example.com`;
 }
+
+/**
+ * Amplify arms a 3-minute timer at every signUp with autoSignIn; it would hold the test process
+ * open after the last test. Unref long timers so the process can exit; behaviour is unchanged.
+ */
+export function unrefLongClientTimers() {
+  const real = globalThis.setTimeout;
+  globalThis.setTimeout = ((fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+    const t = real(fn, ms, ...args);
+    if ((ms ?? 0) >= 60_000) t.unref();
+    return t;
+  }) as typeof setTimeout;
+}
+
+/** Amplify debounces autoSignIn for 300 ms: a second call inside that window is dropped. */
+export const AUTO_SIGN_IN_DEBOUNCE_MS = 350;
