@@ -3,6 +3,7 @@ import crypto from 'node:crypto';
 import { loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { openRepository } from './storage/open.js';
+import { withConfigCache } from './storage/cache.js';
 import { Secrets } from './domain/secrets.js';
 import { Messenger } from './domain/messages.js';
 import { TokenService } from './domain/tokens.js';
@@ -30,7 +31,7 @@ function cors(req: FastifyRequest, reply: FastifyReply) {
 }
 
 export async function buildApp(config: Config, log: Logger = createLogger(config.logLevel)): Promise<{ app: FastifyInstance; ctx: Ctx }> {
-  const repo = await openRepository({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const repo = withConfigCache(await openRepository({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }), 1000);
   const secrets = new Secrets(config.masterKey);
   const ctx: Ctx = {
     repo, config, secrets, log, now: () => Date.now(),

@@ -27,7 +27,20 @@ export async function openRepository(opts: { databaseUrl?: string; dataDir: stri
   file.pragma('synchronous = NORMAL');
   file.pragma('foreign_keys = ON');
   file.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: file }) });
+  // Kysely prepares every query afresh; reusing statements by SQL text saves most of the query cost.
+  const statements = new Map<string, ReturnType<typeof file.prepare>>();
+  const database = {
+    close: () => file.close(),
+    prepare: (text: string) => {
+      let st = statements.get(text);
+      if (!st) {
+        st = file.prepare(text);
+        if (statements.size < 1000) statements.set(text, st);
+      }
+      return st;
+    },
+  };
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
   await migrate(db);
   return new KyselyRepository(db, 'sqlite');
 }

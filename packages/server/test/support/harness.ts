@@ -56,7 +56,9 @@ export interface Gatehouse { url: string; proc: ChildProcess; dataDir: string; a
 /** Starts the built server as its own process on a free port with a fresh data directory. */
 export async function startGatehouse(env: Record<string, string> = {}): Promise<Gatehouse> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-test-'));
-  const proc = spawn(process.execPath, [serverMain], {
+  // GATEHOUSE_SERVER_NODE_ARGS passes flags such as --cpu-prof to the server process, for profiling.
+  const nodeArgs = process.env.GATEHOUSE_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const proc = spawn(process.execPath, [...nodeArgs, serverMain], {
     env: {
       ...process.env, PORT: '0', HOST: '127.0.0.1', GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_LOG_LEVEL: 'info',
       GATEHOUSE_ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId, GATEHOUSE_ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey, ...env,
