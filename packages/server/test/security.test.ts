@@ -157,3 +157,15 @@ test('secrets at rest: no verifier, code or refresh token is stored in the clear
   }
   assert.equal((fs.statSync(path.join(gh.dataDir, 'master.key')).mode & 0o077), 0, 'the master key file is private');
 });
+
+test('replayed refresh token: with rotation and no grace, of racing refreshes exactly one succeeds', async () => {
+  const { UpdateUserPoolClientCommand, GetTokensFromRefreshTokenCommand } = await import('@aws-sdk/client-cognito-identity-provider');
+  const rotating = await createPoolAndClient(gh);
+  await gh.admin.send(new UpdateUserPoolClientCommand({ UserPoolId: rotating.poolId, ClientId: rotating.clientId, ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'], RefreshTokenRotation: { Feature: 'ENABLED', RetryGracePeriodSeconds: 0 } }));
+  const email = uniqueEmail('rotate');
+  await cip.send(new SignUpCommand({ ClientId: rotating.clientId, Username: email, Password: PASSWORD, UserAttributes: [{ Name: 'email', Value: email }] }));
+  await gh.admin.send(new AdminConfirmSignUpCommand({ UserPoolId: rotating.poolId, Username: email }));
+  const refresh = (await cip.send(new InitiateAuthCommand({ ClientId: rotating.clientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: email, PASSWORD } }))).AuthenticationResult!.RefreshToken!;
+  const results = await Promise.allSettled(Array.from({ length: 8 }, () => cip.send(new GetTokensFromRefreshTokenCommand({ ClientId: rotating.clientId, RefreshToken: refresh }))));
+  assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+});

@@ -321,19 +321,22 @@ export async function refreshTokens(ctx: Ctx, pool: LoadedPool, client: LoadedCl
   const row = token.length <= 4096 ? await ctx.repo.getRefreshToken(hash) : undefined;
   if (!row || row.client_id !== client.id || row.pool_id !== pool.id || row.expires_at < now) throw new NotAuthorizedException('Invalid Refresh Token');
   if (row.revoked_at !== null) throw new NotAuthorizedException('Refresh Token has been revoked');
-  const rotation = client.config.RefreshTokenRotation?.Feature === 'ENABLED';
-  if (rotation && row.rotated_at !== null && now - row.rotated_at > client.config.RefreshTokenRotation.RetryGracePeriodSeconds * 1000) {
-    throw new NotAuthorizedException('Invalid Refresh Token');
-  }
   const userRow = await ctx.repo.getUser(pool.id, row.user_id);
   if (!userRow) throw new NotAuthorizedException('Invalid Refresh Token');
   const user = parseUser(userRow);
   if (!user.enabled) throw new NotAuthorizedException('User is disabled.');
+  const rotation = client.config.RefreshTokenRotation?.Feature === 'ENABLED';
+  if (rotation) {
+    // A rotated token is good only within the retry grace period. Of several requests racing with
+    // the same fresh token, only the one whose conditional update wins counts as the first use.
+    const graceMs = client.config.RefreshTokenRotation.RetryGracePeriodSeconds * 1000;
+    if (!(await ctx.repo.rotateRefreshToken(hash, now))) {
+      const sinceRotation = row.rotated_at === null ? 0 : now - row.rotated_at; // null: lost the race just now
+      if (sinceRotation >= graceMs) throw new NotAuthorizedException('Invalid Refresh Token');
+    }
+  }
   const groups = await userGroups(ctx, pool, user);
   const result = await ctx.tokens.issue({ pool, client, user, groups, now, authTime: row.auth_time, originJti: row.origin_jti, withRefresh: false });
-  if (rotation) {
-    await ctx.repo.rotateRefreshToken(hash, now);
-    result.RefreshToken = await ctx.tokens.newRefreshToken(pool, client, user, row.origin_jti, row.auth_time, now, now + tokenLifetimes(client.config).refresh);
-  }
+  if (rotation) result.RefreshToken = await ctx.tokens.newRefreshToken(pool, client, user, row.origin_jti, row.auth_time, now, now + tokenLifetimes(client.config).refresh);
   return result;
 }
