@@ -2,7 +2,6 @@
 // figures that matter are ratios measured in this one run: server CPU per sign-in / bare crypto floor.
 import fs from 'node:fs';
 import crypto from 'node:crypto';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { serverEphemeral, serverSessionKey, computeVerifier, generateSalt, clientEphemeral, clientSessionKey, passwordClaimSignature, formatTimestamp, fromHex, poolNameOf } from '@gatehouse/srp';
 import { CognitoIdentityProviderClient, AdminCreateUserCommand, AdminSetUserPasswordCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { startGatehouse, createPoolAndClient } from '../test/support/harness.js';
@@ -94,10 +93,22 @@ try {
   await run('warm-up', gh.proc.pid!, 30, passwordSignIn);
 
   const floor = cryptoFloor();
-  const elu = monitorEventLoopDelay();
+  // Responsiveness: how long a trivial request waits while sign-ins keep the server busy.
+  const probe: number[] = [];
+  let probing = true;
+  const prober = (async () => {
+    while (probing) {
+      const s = performance.now();
+      await (await fetch(gh.url + '/health')).text();
+      probe.push(performance.now() - s);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
   const srp = await run('USER_SRP_AUTH', gh.proc.pid!, N, srpSignIn);
+  probing = false;
+  await prober;
+  probe.sort((a, b) => a - b);
   const pwd = await run('USER_PASSWORD_AUTH', gh.proc.pid!, N, passwordSignIn);
-  void elu;
   const rows = [
     { measure: 'crypto floor, SRP sign-in (3 modexp + 2 RS256 + unseal)', ms: floor.srp },
     { measure: 'crypto floor, password sign-in (1 modexp + 2 RS256 + unseal)', ms: floor.password },
@@ -111,7 +122,31 @@ try {
   console.log(`  SRP sign-in: server CPU / crypto floor = ${(srp.perSignInCpuMs / floor.srp).toFixed(2)}x (target <= 1.5x)`);
   console.log(`  USER_PASSWORD_AUTH: server CPU ${pwd.perSignInCpuMs.toFixed(2)} ms (target <= 1.9 ms, a third of cognito-local's 5.7 ms); / floor = ${(pwd.perSignInCpuMs / floor.password).toFixed(2)}x`);
   for (const r of [srp, pwd]) console.log(`  ${r.label}: ${r.signInsPerSec.toFixed(0)} sign-ins/s, latency p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, kernel share of server CPU ${(r.systemShare * 100).toFixed(0)}%`);
+  console.log(`  /health latency during the SRP load: p50 ${probe[Math.floor(probe.length / 2)].toFixed(1)} ms, p99 ${probe[Math.floor(probe.length * 0.99)].toFixed(1)} ms (${probe.length} probes)`);
   sdk.destroy();
 } finally {
   await gh.stop();
+}
+
+// Throughput with one process per core (GATEHOUSE_PROCESSES=2 on this 2-core machine), same load.
+{
+  const multi = await startGatehouse({ GATEHOUSE_PROCESSES: '2' });
+  try {
+    const { poolId, clientId } = await createPoolAndClient(multi, { UsernameAttributes: undefined, Schema: [], AutoVerifiedAttributes: [] });
+    await multi.admin.send(new AdminCreateUserCommand({ UserPoolId: poolId, Username: 'bench', MessageAction: 'SUPPRESS' }));
+    await multi.admin.send(new AdminSetUserPasswordCommand({ UserPoolId: poolId, Username: 'bench', Password: PASSWORD, Permanent: true }));
+    let done = 0;
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: CONCURRENCY * 2 }, async () => {
+      while (done < N) {
+        done++;
+        const res = await fetch(multi.url, { method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSCognitoIdentityProviderService.InitiateAuth', connection: 'close' }, body: JSON.stringify({ ClientId: clientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: 'bench', PASSWORD } }) });
+        if (res.status !== 200) throw new Error(await res.text());
+        await res.text();
+      }
+    }));
+    console.log(`  GATEHOUSE_PROCESSES=2: ${((N * 1000) / (performance.now() - t0)).toFixed(0)} USER_PASSWORD_AUTH sign-ins/s (new connection per request; the client shares the 2 cores)`);
+  } finally {
+    await multi.stop();
+  }
 }
