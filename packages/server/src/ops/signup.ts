@@ -9,6 +9,7 @@ import { createSession } from '../domain/sessions.js';
 import { CODE_TTL, issueCode, useCode } from '../domain/codes.js';
 import { maskDestination, type CodeDeliveryDetails } from '../domain/messages.js';
 import { clientOf, codeRule, usernameRule } from './common.js';
+import type { Input } from '../wire/input.js';
 
 /** Where a sign-up code goes: the first auto-verified attribute the user has. */
 function signUpChannel(pool: LoadedPool, user: User) {
@@ -43,8 +44,19 @@ async function sendSignUpCode(ctx: Ctx, pool: LoadedPool, user: User) {
   return ctx.messages.sendCode(pool, channel, code);
 }
 
-function hidesUsers(client: LoadedClient) {
-  return client.config.PreventUserExistenceErrors !== 'LEGACY';
+/** The client, the username and the user it names, for the unsigned per-user operations. */
+async function namedUser(ctx: Ctx, input: Input) {
+  const { pool, client } = await clientOf(ctx, input);
+  const login = input.str('Username', usernameRule);
+  checkSecretHash(client, login, input.optStr('SecretHash', { max: 128 }));
+  return { pool, client, login, user: await findUser(ctx, pool, login) };
+}
+
+/** For a user who does not exist: a client hiding users gets `hidden` (a fake answer, or an error); others learn the truth. */
+function noSuchUser<T>(client: LoadedClient, hidden: T | Error): T {
+  if (client.config.PreventUserExistenceErrors === 'LEGACY') throw new UserNotFoundException('Username/client id combination not found.');
+  if (hidden instanceof Error) throw hidden;
+  return hidden;
 }
 
 publicOp('SignUp', async (ctx, input) => {
@@ -85,15 +97,9 @@ publicOp('SignUp', async (ctx, input) => {
 });
 
 publicOp('ConfirmSignUp', async (ctx, input) => {
-  const { pool, client } = await clientOf(ctx, input);
-  const login = input.str('Username', usernameRule);
-  const code = input.str('ConfirmationCode', { ...codeRule, max: 2048 });
-  checkSecretHash(client, login, input.optStr('SecretHash', { max: 128 }));
-  const user = await findUser(ctx, pool, login);
-  if (!user) {
-    if (hidesUsers(client)) throw new CodeMismatchException('Invalid verification code provided, please try again.');
-    throw new UserNotFoundException('Username/client id combination not found.');
-  }
+  const { pool, client, user } = await namedUser(ctx, input);
+  const code = input.str('ConfirmationCode', codeRule);
+  if (!user) return noSuchUser(client, new CodeMismatchException('Invalid verification code provided, please try again.'));
   if (user.status !== 'UNCONFIRMED') throw new NotAuthorizedException(`User cannot be confirmed. Current status is ${user.status}`);
   const channel = signUpChannel(pool, user);
   const attribute = channel?.attribute ?? 'email';
@@ -110,14 +116,8 @@ publicOp('ConfirmSignUp', async (ctx, input) => {
 });
 
 publicOp('ResendConfirmationCode', async (ctx, input) => {
-  const { pool, client } = await clientOf(ctx, input);
-  const login = input.str('Username', usernameRule);
-  checkSecretHash(client, login, input.optStr('SecretHash', { max: 128 }));
-  const user = await findUser(ctx, pool, login);
-  if (!user) {
-    if (hidesUsers(client)) return { CodeDeliveryDetails: simulatedDelivery(login) };
-    throw new UserNotFoundException('Username/client id combination not found.');
-  }
+  const { pool, client, login, user } = await namedUser(ctx, input);
+  if (!user) return noSuchUser(client, { CodeDeliveryDetails: simulatedDelivery(login) });
   if (user.status !== 'UNCONFIRMED') throw new InvalidParameterException('User is already confirmed.');
   const delivery = await sendSignUpCode(ctx, pool, user);
   if (!delivery) throw new InvalidParameterException('Auto verification not turned on.');
@@ -125,14 +125,8 @@ publicOp('ResendConfirmationCode', async (ctx, input) => {
 });
 
 publicOp('ForgotPassword', async (ctx, input) => {
-  const { pool, client } = await clientOf(ctx, input);
-  const login = input.str('Username', usernameRule);
-  checkSecretHash(client, login, input.optStr('SecretHash', { max: 128 }));
-  const user = await findUser(ctx, pool, login);
-  if (!user) {
-    if (hidesUsers(client)) return { CodeDeliveryDetails: simulatedDelivery(login) };
-    throw new UserNotFoundException('Username/client id combination not found.');
-  }
+  const { pool, client, login, user } = await namedUser(ctx, input);
+  if (!user) return noSuchUser(client, { CodeDeliveryDetails: simulatedDelivery(login) });
   if (!user.enabled) throw new NotAuthorizedException('User is disabled.');
   const channel = recoveryChannel(pool, user);
   if (!channel) throw new InvalidParameterException('Cannot reset password for the user as there is no registered/verified email or phone_number');
@@ -141,16 +135,10 @@ publicOp('ForgotPassword', async (ctx, input) => {
 });
 
 publicOp('ConfirmForgotPassword', async (ctx, input) => {
-  const { pool, client } = await clientOf(ctx, input);
-  const login = input.str('Username', usernameRule);
+  const { pool, client, user } = await namedUser(ctx, input);
   const code = input.str('ConfirmationCode', codeRule);
   const password = input.str('Password', { max: 256 });
-  checkSecretHash(client, login, input.optStr('SecretHash', { max: 128 }));
-  const user = await findUser(ctx, pool, login);
-  if (!user) {
-    if (hidesUsers(client)) throw new CodeMismatchException('Invalid verification code provided, please try again.');
-    throw new UserNotFoundException('Username/client id combination not found.');
-  }
+  if (!user) return noSuchUser(client, new CodeMismatchException('Invalid verification code provided, please try again.'));
   const sealed = sealPassword(ctx, pool, user, password);
   await useCode(ctx, user.id, 'forgotPassword', code);
   const now = ctx.now();
