@@ -10,14 +10,16 @@ import {
   CognitoIdentityProviderClient, SignUpCommand, AdminConfirmSignUpCommand, InitiateAuthCommand, ChangePasswordCommand,
   RevokeTokenCommand, AdminGetUserCommand, GetTokensFromRefreshTokenCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { startGatehouse, createPoolAndClient, type Gatehouse } from './support/harness.js';
+import { startGatehouse, createPoolAndClient, createPostgresNamespace, testDatabase, type Gatehouse } from './support/harness.js';
 
 const PASSWORD = 'Crash-Passw0rd!';
 const CHANGED = 'Changed-Passw0rd!';
 
 test('kill -9 under load loses no acknowledged sign-up, confirmation, password change or revocation', async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-crash-'));
-  const env = { GATEHOUSE_DATA_DIR: dataDir };
+  // The restarted server must find the same store: on PostgreSQL, one schema for both lives.
+  const ns = testDatabase === 'postgres' ? await createPostgresNamespace() : undefined;
+  const env = { GATEHOUSE_DATA_DIR: dataDir, ...(ns ? { GATEHOUSE_DATABASE_URL: ns.url } : {}) };
   let gh: Gatehouse | undefined = await startGatehouse(env);
   try {
     const { poolId, clientId } = await createPoolAndClient(gh, { UsernameAttributes: undefined, Schema: [], AutoVerifiedAttributes: [] });
@@ -73,11 +75,14 @@ test('kill -9 under load loses no acknowledged sign-up, confirmation, password c
     cip2.destroy();
     await gh.stop();
     gh = undefined;
-    const db = new Database(path.join(dataDir, 'gatehouse.db'), { readonly: true });
-    assert.equal((db.prepare('pragma integrity_check').get() as { integrity_check: string }).integrity_check, 'ok');
-    db.close();
+    if (!ns) {
+      const db = new Database(path.join(dataDir, 'gatehouse.db'), { readonly: true });
+      assert.equal((db.prepare('pragma integrity_check').get() as { integrity_check: string }).integrity_check, 'ok');
+      db.close();
+    }
   } finally {
     await gh?.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
+    await ns?.drop();
   }
 });

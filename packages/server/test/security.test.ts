@@ -3,13 +3,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { clientEphemeral, clientSessionKey, passwordClaimSignature, formatTimestamp, fromHex, poolNameOf } from '@gatehouse/srp';
 import {
   CognitoIdentityProviderClient, SignUpCommand, ConfirmSignUpCommand, InitiateAuthCommand, RespondToAuthChallengeCommand,
   ForgotPasswordCommand, ConfirmForgotPasswordCommand, GetUserCommand, AdminConfirmSignUpCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { MailCatcher, startGatehouse, createPoolAndClient, uniqueEmail, rawCall, type Gatehouse } from './support/harness.js';
+import { MailCatcher, startGatehouse, createPoolAndClient, uniqueEmail, rawCall, queryDatabase, type Gatehouse } from './support/harness.js';
 
 let gh: Gatehouse, mail: MailCatcher, poolId: string, clientId: string, cip: CognitoIdentityProviderClient;
 const PASSWORD = 'Sturdy-Passw0rd!';
@@ -143,18 +142,15 @@ test('secrets at rest: no verifier, code or refresh token is stored in the clear
   const code = await mail.code(email, since);
   await gh.admin.send(new AdminConfirmSignUpCommand({ UserPoolId: poolId, Username: email }));
   const refresh = (await cip.send(new InitiateAuthCommand({ ClientId: clientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: email, PASSWORD } }))).AuthenticationResult!.RefreshToken!;
-  const db = new Database(path.join(gh.dataDir, 'gatehouse.db'), { readonly: true });
-  try {
-    const user = db.prepare("select password from users where attributes like ?").get(`%${email}%`) as { password: string };
-    assert.match(user.password, /^v1\./);
-    const codes = db.prepare('select code_hmac from codes').all() as { code_hmac: string }[];
-    assert.ok(codes.length > 0 && codes.every((c) => !c.code_hmac.includes(code)));
-    assert.equal((db.prepare('select count(*) n from refresh_tokens where token_hash = ?').get(refresh) as { n: number }).n, 0);
-    const keys = db.prepare('select private_key from pool_keys').all() as { private_key: string }[];
-    assert.ok(keys.every((k) => k.private_key.startsWith('v1.') && !k.private_key.includes('PRIVATE KEY')));
-  } finally {
-    db.close();
-  }
+  // Straight from the database, SQLite file or PostgreSQL, whichever this run uses.
+  const [user] = await queryDatabase<{ password: string }>(gh, 'select password from users where attributes like ?', [`%${email}%`]);
+  assert.match(user.password, /^v1\./);
+  const codes = await queryDatabase<{ code_hmac: string }>(gh, 'select code_hmac from codes');
+  assert.ok(codes.length > 0 && codes.every((c) => !c.code_hmac.includes(code)));
+  const [{ n }] = await queryDatabase<{ n: number | string }>(gh, 'select count(*) as n from refresh_tokens where token_hash = ?', [refresh]);
+  assert.equal(Number(n), 0);
+  const keys = await queryDatabase<{ private_key: string }>(gh, 'select private_key from pool_keys');
+  assert.ok(keys.length > 0 && keys.every((k) => k.private_key.startsWith('v1.') && !k.private_key.includes('PRIVATE KEY')));
   assert.equal((fs.statSync(path.join(gh.dataDir, 'master.key')).mode & 0o077), 0, 'the master key file is private');
 });
 

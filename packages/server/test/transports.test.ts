@@ -67,7 +67,7 @@ test('without a mail transport, codes land in the outbox that `gatehouse outbox`
   try {
     const { clientId } = await createPoolAndClient(gh);
     await cip.send(new SignUpCommand({ ClientId: clientId, Username: 'outbox@example.com', Password: 'Outbox-Passw0rd!', UserAttributes: [{ Name: 'email', Value: 'outbox@example.com' }] }));
-    const out = execFileSync(process.execPath, [cli, 'outbox'], { env: { ...process.env, GATEHOUSE_DATA_DIR: gh.dataDir }, encoding: 'utf8' });
+    const out = execFileSync(process.execPath, [cli, 'outbox'], { env: { ...process.env, ...gh.env }, encoding: 'utf8' });
     assert.match(out, /EMAIL to outbox@example\.com/);
     const code = /Your verification code is (\d{6})/.exec(out)![1];
     await cip.send(new ConfirmSignUpCommand({ ClientId: clientId, Username: 'outbox@example.com', ConfirmationCode: code }));

@@ -691,7 +691,7 @@ export function pageCursor(input: Input, name = 'NextToken'): string | undefined
   if (!/^[A-Za-z0-9_-]+$/.test(token)) throw bad();
   const bytes = Buffer.from(token, 'base64url');
   const cursor = bytes.toString('utf8');
-  if (!cursor || Buffer.from(cursor, 'utf8').toString('base64url') !== token) throw bad();
+  if (!cursor || cursor.includes('\u0000') || Buffer.from(cursor, 'utf8').toString('base64url') !== token) throw bad();
   return cursor;
 }
 

@@ -37,5 +37,9 @@ export function encodeToken(next: string | undefined) {
   return next === undefined ? undefined : Buffer.from(next, 'utf8').toString('base64url');
 }
 export function decodeToken(token: string | undefined) {
-  return token === undefined ? undefined : Buffer.from(token, 'base64url').toString('utf8');
+  if (token === undefined) return undefined;
+  const cursor = Buffer.from(token, 'base64url').toString('utf8');
+  // Keys never hold U+0000, and PostgreSQL text cannot: such a token was not ours.
+  if (cursor.includes('\u0000')) throw new Error('invalid pagination token');
+  return cursor;
 }

@@ -12,11 +12,13 @@ export async function openRepository(opts: { databaseUrl?: string; dataDir: stri
     // int8 columns hold epoch milliseconds, well inside Number's exact range.
     pg.types.setTypeParser(20, (v: string) => Number(v));
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10 });
+    // An idle connection that breaks (server restart, network) must not crash the process; the pool replaces it.
+    pool.on('error', () => {});
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     // Serialise concurrent starts: several processes may migrate one database at once.
     await db.connection().execute(async (conn) => {
       await sql`select pg_advisory_lock(7345901)`.execute(conn);
-      try { await migrate(conn); } finally { await sql`select pg_advisory_unlock(7345901)`.execute(conn); }
+      try { await migrate(conn, 'postgres'); } finally { await sql`select pg_advisory_unlock(7345901)`.execute(conn); }
     });
     return new KyselyRepository(db, 'postgres');
   }
@@ -41,6 +43,6 @@ export async function openRepository(opts: { databaseUrl?: string; dataDir: stri
     },
   };
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
-  await migrate(db);
+  await migrate(db, 'sqlite');
   return new KyselyRepository(db, 'sqlite');
 }

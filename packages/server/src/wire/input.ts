@@ -8,6 +8,12 @@ function constraint(field: string, value: unknown, rule: string): never {
   throw new InvalidParameterException(`1 validation error detected: Value ${shown} at '${field}' failed to satisfy constraint: ${rule}`);
 }
 
+// PostgreSQL text cannot hold U+0000 (SQLite can): refuse it in every string on both, so the two
+// stores behave alike and such a value never reaches a query as an internal error.
+function noNul(field: string, v: string) {
+  if (v.includes('\u0000')) constraint(field, v.replace(/\u0000/g, '\\u0000'), 'Member must not contain the character U+0000');
+}
+
 /** Typed, validated reads of one request body; wrong JSON types are SerializationExceptions as in AWS JSON. */
 export class Input {
   constructor(readonly raw: Json) {}
@@ -29,6 +35,7 @@ export class Input {
     const v = this.raw[name];
     if (v === undefined || v === null) return undefined;
     if (typeof v !== 'string') throw new SerializationException(`Expected a string for ${name}`);
+    noNul(name, v);
     const len = [...v].length;
     if (o.min !== undefined && len < o.min) constraint(name, v, `Member must have length greater than or equal to ${o.min}`);
     if (o.max !== undefined && len > o.max) constraint(name, v, `Member must have length less than or equal to ${o.max}`);
@@ -76,6 +83,8 @@ export class Input {
     for (const [k, v] of Object.entries(o.raw)) {
       if (typeof v !== 'string') throw new SerializationException(`Expected string values in ${name}`);
       if (v.length > 131072) constraint(`${name}.${k}`, v, 'Member must have length less than or equal to 131072');
+      noNul(`${name}.${k}`, k);
+      noNul(`${name}.${k}`, v);
       out[k] = v;
     }
     return out;

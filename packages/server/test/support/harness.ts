@@ -3,6 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import crypto from 'node:crypto';
+import pg from 'pg';
+import Database from 'better-sqlite3';
 import { SMTPServer } from 'smtp-server';
 import { simpleParser } from 'mailparser';
 import { CognitoIdentityProviderClient, CreateUserPoolCommand, CreateUserPoolClientCommand, type CreateUserPoolCommandInput, type CreateUserPoolClientCommandInput } from '@aws-sdk/client-cognito-identity-provider';
@@ -51,18 +54,104 @@ export class MailCatcher {
   close() { return new Promise<void>((r) => this.server.close(() => r())); }
 }
 
-export interface Gatehouse { url: string; proc: ChildProcess; dataDir: string; admin: CognitoIdentityProviderClient; logs: string[]; stop(): Promise<void> }
+/**
+ * The database the integration tests run against: GATEHOUSE_TEST_DATABASE=postgres selects
+ * PostgreSQL at GATEHOUSE_TEST_POSTGRES_URL (default: the local `test` database); else SQLite.
+ */
+export const testDatabase: 'sqlite' | 'postgres' = process.env.GATEHOUSE_TEST_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
+export const testPostgresUrl = process.env.GATEHOUSE_TEST_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/test';
 
-/** Starts the built server as its own process on a free port with a fresh data directory. */
+let pgAdmin: pg.Pool | undefined;
+/** A small pool on the test database for the harness itself; it lets the test process exit when idle. */
+export function postgresAdmin(): pg.Pool {
+  if (!pgAdmin) {
+    pgAdmin = new pg.Pool({ connectionString: testPostgresUrl, max: 3, allowExitOnIdle: true, connectionTimeoutMillis: 5000 });
+    pgAdmin.on('error', () => {});
+  }
+  return pgAdmin;
+}
+
+/** Why PostgreSQL cannot be used, or undefined when it answers. */
+export async function postgresUnreachable(): Promise<string | undefined> {
+  try {
+    await postgresAdmin().query('select 1');
+    return undefined;
+  } catch (e) {
+    return `PostgreSQL at ${testPostgresUrl.replace(/\/\/[^@/]*@/, '//')} is unreachable (${(e as Error).message || String(e)})`;
+  }
+}
+
+/** URL of the test database with `schema` alone on search_path. */
+export function postgresUrlFor(schema: string): string {
+  return testPostgresUrl + (testPostgresUrl.includes('?') ? '&' : '?') + 'options=' + encodeURIComponent(`-c search_path=${schema}`);
+}
+
+export interface PostgresNamespace { schema: string; url: string; drop(): Promise<void> }
+
+let sweptStale = false;
+/** Drops test schemas that a killed run left behind (named gh_<base36 ms>_…, older than six hours). */
+async function dropStaleNamespaces() {
+  if (sweptStale) return;
+  sweptStale = true;
+  const { rows } = await postgresAdmin().query<{ name: string }>("select nspname as name from pg_namespace where nspname ~ '^gh_[0-9a-z]+_[0-9a-f]+$'");
+  for (const { name } of rows) {
+    if (Date.now() - parseInt(name.split('_')[1], 36) > 6 * 3600e3) await postgresAdmin().query(`drop schema if exists ${name} cascade`).catch(() => {});
+  }
+}
+
+/** A fresh, empty schema in the test database: one server (or several sharing it) sees nothing else. */
+export async function createPostgresNamespace(): Promise<PostgresNamespace> {
+  await dropStaleNamespaces();
+  const schema = `gh_${Date.now().toString(36)}_${crypto.randomBytes(6).toString('hex')}`;
+  await postgresAdmin().query(`create schema ${schema}`);
+  return { schema, url: postgresUrlFor(schema), drop: async () => { await postgresAdmin().query(`drop schema if exists ${schema} cascade`); } };
+}
+
+export interface Gatehouse {
+  url: string; proc: ChildProcess; dataDir: string; admin: CognitoIdentityProviderClient; logs: string[];
+  /** The variables this harness gave the server (data directory, database URL, ...): run the CLI with them. */
+  env: Record<string, string>;
+  /** Where the server keeps its data: its SQLite file, or its PostgreSQL URL. */
+  database: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
+  stop(): Promise<void>;
+}
+
+/** Runs one read query on the server's database, SQLite or PostgreSQL; `?` marks parameters. */
+export async function queryDatabase<T = Record<string, unknown>>(gh: Gatehouse, text: string, params: unknown[] = []): Promise<T[]> {
+  if (gh.database.kind === 'sqlite') {
+    const db = new Database(gh.database.file, { readonly: true });
+    try { return db.prepare(text).all(...params) as T[]; } finally { db.close(); }
+  }
+  let n = 0;
+  const client = new pg.Client({ connectionString: gh.database.url });
+  await client.connect();
+  try { return (await client.query(text.replace(/\?/g, () => `$${++n}`), params)).rows as T[]; } finally { await client.end(); }
+}
+
+/**
+ * Starts the built server as its own process on a free port with a fresh data directory and,
+ * with GATEHOUSE_TEST_DATABASE=postgres, a fresh PostgreSQL schema of its own (dropped by stop()).
+ * An explicit GATEHOUSE_DATABASE_URL in `env` is used as given, so several servers can share one database.
+ */
 export async function startGatehouse(env: Record<string, string> = {}): Promise<Gatehouse> {
+  let namespace: PostgresNamespace | undefined;
+  if (testDatabase === 'postgres' && !env.GATEHOUSE_DATABASE_URL) {
+    const why = await postgresUnreachable();
+    if (why) throw new Error(`${why}; GATEHOUSE_TEST_DATABASE=postgres needs it (GATEHOUSE_TEST_POSTGRES_URL names another)`);
+    namespace = await createPostgresNamespace();
+    env = { ...env, GATEHOUSE_DATABASE_URL: namespace.url };
+  }
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-test-'));
   // GATEHOUSE_SERVER_NODE_ARGS passes flags such as --cpu-prof to the server process, for profiling.
   const nodeArgs = process.env.GATEHOUSE_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const serverEnv: Record<string, string> = {
+    PORT: '0', HOST: '127.0.0.1', GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_LOG_LEVEL: 'info',
+    GATEHOUSE_ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId, GATEHOUSE_ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey,
+    // Tests and the bench drive many requests from 127.0.0.1; the rate-limit tests turn limits on.
+    GATEHOUSE_DATABASE_URL: '', GATEHOUSE_RATE_LIMITS: 'off', ...env,
+  };
   const proc = spawn(process.execPath, [...nodeArgs, serverMain], {
-    env: {
-      ...process.env, PORT: '0', HOST: '127.0.0.1', GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_LOG_LEVEL: 'info',
-      GATEHOUSE_ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId, GATEHOUSE_ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey, ...env,
-    },
+    env: { ...process.env, ...serverEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: string[] = [];
@@ -84,10 +173,17 @@ export async function startGatehouse(env: Record<string, string> = {}): Promise<
     });
     proc.stderr!.on('data', (d) => logs.push(String(d)));
     proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited ${code}:\n${logs.join('\n')}`)); });
+  }).catch(async (e) => {
+    if (proc.exitCode === null) proc.kill('SIGKILL');
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    await namespace?.drop().catch(() => {});
+    throw e;
   });
   const admin = new CognitoIdentityProviderClient({ endpoint: url, region: 'us-east-1', credentials: ADMIN, maxAttempts: 1 });
+  const databaseUrl = serverEnv.GATEHOUSE_DATABASE_URL;
   return {
-    url, proc, dataDir, admin, logs,
+    url, proc, dataDir, admin, logs, env: serverEnv,
+    database: databaseUrl ? { kind: 'postgres', url: databaseUrl } : { kind: 'sqlite', file: path.join(serverEnv.GATEHOUSE_DATA_DIR, 'gatehouse.db') },
     async stop() {
       admin.destroy();
       if (proc.exitCode === null) {
@@ -96,6 +192,7 @@ export async function startGatehouse(env: Record<string, string> = {}): Promise<
         await exited;
       }
       fs.rmSync(dataDir, { recursive: true, force: true });
+      await namespace?.drop();
     },
   };
 }
