@@ -1,5 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import crypto from 'node:crypto';
+import cluster from 'node:cluster';
+import net from 'node:net';
 import { loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { openRepository } from './storage/open.js';
@@ -11,8 +13,10 @@ import type { Ctx } from './domain/context.js';
 import { operations } from './wire/operations.js';
 import { Input } from './wire/input.js';
 import { verifySigV4 } from './wire/sigv4.js';
+import { Metrics, clusterWorkerMetrics, mergeSnapshots, renderMetrics } from './metrics.js';
 import { CognitoError, InternalErrorException, RequestEntityTooLargeException, SerializationException, UnknownOperationException, ResourceNotFoundException } from './errors.js';
 import './ops/index.js';
+import { registerImportUpload } from './wire/import-upload.js';
 
 const TARGET_PREFIX = 'AWSCognitoIdentityProviderService.';
 const BODY_LIMIT = 512 * 1024;
@@ -22,6 +26,18 @@ export interface RunningServer { url: string; port: number; ctx: Ctx; app: Fasti
 function sendError(reply: FastifyReply, err: CognitoError) {
   return reply.code(err.status).header('x-amzn-errortype', err.name).header('content-type', 'application/x-amz-json-1.1')
     .send(JSON.stringify({ __type: err.name, message: err.message }));
+}
+
+/** For signed calls made on a user's behalf: the user's address, from ContextData, if it is one. */
+function endUserIp(input: Input): string | undefined {
+  const data = input.raw.ContextData;
+  const ip = data && typeof data === 'object' ? (data as Record<string, unknown>).IpAddress : undefined;
+  return typeof ip === 'string' && net.isIP(ip) ? ip : undefined;
+}
+
+/** A hop count trusts that many proxies nearest the server; fastify's types take it as a function. */
+function trustProxy(t: Config['trustProxy']) {
+  return typeof t === 'number' ? (_address: string, hop: number) => hop < t : t;
 }
 
 function cors(req: FastifyRequest, reply: FastifyReply) {
@@ -34,15 +50,23 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
   const repo = withConfigCache(await openRepository({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }), 1000);
   const secrets = new Secrets(config.masterKey);
   const ctx: Ctx = {
-    repo, config, secrets, log, now: () => Date.now(),
+    repo, config, secrets, log, now: () => Date.now(), metrics: new Metrics(),
     messages: new Messenger(repo, log, { smtpUrl: config.smtpUrl, emailFrom: config.emailFrom, smsWebhookUrl: config.smsWebhookUrl }),
     tokens: new TokenService(repo, secrets, config.publicUrl),
   };
-  const app = Fastify({ bodyLimit: BODY_LIMIT, requestTimeout: 30_000, trustProxy: false, return503OnClosing: true });
+  const app = Fastify({ bodyLimit: BODY_LIMIT, requestTimeout: 30_000, trustProxy: trustProxy(config.trustProxy), return503OnClosing: true });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   app.addHook('onRequest', async (req, reply) => cors(req, reply));
   app.addHook('onClose', async () => repo.close());
+  // Draining at shutdown: answers sent once close() has begun end their connection, so a keep-alive
+  // client of a request in flight does not hold the process open for keepAliveTimeout (72 s).
+  let draining = false;
+  app.addHook('preClose', (done) => { draining = true; done(); });
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    if (draining) reply.header('connection', 'close');
+    done(null, payload);
+  });
 
   app.setErrorHandler((err: any, req, reply) => {
     if (err instanceof CognitoError) return sendError(reply, err);
@@ -65,6 +89,13 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     return reply.send({ status: 'ok' });
   });
 
+  // Prometheus. With several processes, the worker that takes the scrape gathers all workers' figures.
+  const gather = cluster.isWorker ? clusterWorkerMetrics(ctx.metrics) : async () => [ctx.metrics.snapshot()];
+  app.get('/metrics', async (_req, reply) => {
+    const snapshots = await gather();
+    return reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8').send(renderMetrics(mergeSnapshots(snapshots), snapshots.length));
+  });
+
   app.get('/:poolId/.well-known/jwks.json', async (req, reply) => {
     const { poolId } = req.params as { poolId: string };
     if (!(await repo.getPool(poolId))) throw new ResourceNotFoundException('User pool does not exist.');
@@ -81,29 +112,39 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     });
   });
 
+  registerImportUpload(app, ctx);
+
+  // One debug line per request, with no request or response content: never codes, passwords or tokens.
+  const debug = config.logLevel === 'debug';
   app.post('/*', async (req, reply) => {
+    const started = performance.now();
     const requestId = crypto.randomUUID();
     reply.header('x-amzn-requestid', requestId);
     const target = req.headers['x-amz-target'];
     const name = typeof target === 'string' && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
     const op = operations.get(name);
-    if (!op) throw new UnknownOperationException(name ? `Unknown operation ${name}` : 'Missing or malformed x-amz-target header');
-    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    if (op.signed) {
-      verifySigV4({ method: req.method, url: req.raw.url ?? '/', headers: req.headers, body }, {
-        service: 'cognito-idp',
-        lookupSecret: (id) => (id === config.admin.accessKeyId ? config.admin.secretAccessKey : undefined),
-      });
-    }
-    const input = Input.parse(body);
-    const started = performance.now();
+    // Only known operation names become metric labels, so callers cannot grow the metrics.
+    const label = op ? name : 'unknown';
+    let outcome = 'ok';
     try {
-      const out = await op.handler(ctx, input, { ip: req.ip, headers: req.headers });
-      log.debug('operation', { op: name, requestId, ms: Math.round(performance.now() - started) });
+      if (!op) throw new UnknownOperationException(name ? `Unknown operation ${name}` : 'Missing or malformed x-amz-target header');
+      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      if (op.signed) {
+        verifySigV4({ method: req.method, url: req.raw.url ?? '/', headers: req.headers, body }, {
+          service: 'cognito-idp',
+          lookupSecret: (id) => (id === config.admin.accessKeyId ? config.admin.secretAccessKey : undefined),
+        });
+      }
+      const input = Input.parse(body);
+      const out = await op.handler({ ...ctx, ip: op.signed ? endUserIp(input) : req.ip }, input, { ip: req.ip, headers: req.headers });
       return reply.header('content-type', 'application/x-amz-json-1.1').send(JSON.stringify(out));
     } catch (e) {
-      if (e instanceof CognitoError) log.debug('operation failed', { op: name, requestId, error: e.name });
+      outcome = e instanceof CognitoError ? e.name : 'InternalErrorException';
       throw e;
+    } finally {
+      const seconds = (performance.now() - started) / 1000;
+      ctx.metrics.request(label, outcome, seconds);
+      if (debug) log.debug('request', { op: label, requestId, ip: req.ip, outcome, ms: Math.round(seconds * 1000) });
     }
   });
 
@@ -116,7 +157,11 @@ export async function startServer(config: Config = loadConfig(), log?: Logger): 
   await app.listen({ port: config.port, host: config.host });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
-  const sweep = setInterval(() => ctx.repo.sweep(Date.now()).catch((e) => ctx.log.warn('sweep failed', { error: String(e) })), 60_000);
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    ctx.repo.sweep(now).catch((e) => ctx.log.warn('sweep failed', { error: String(e) }));
+    ctx.repo.sweepCounters(now).catch((e) => ctx.log.warn('sweep failed', { error: String(e) }));
+  }, 60_000);
   sweep.unref();
   return { url: `http://127.0.0.1:${port}`, port, ctx, app, close: async () => { clearInterval(sweep); await app.close(); } };
 }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import { loadLimits, type Limits } from './domain/limits.js';
 
 export interface Config {
   port: number;
@@ -15,6 +16,10 @@ export interface Config {
   emailFrom: string;
   smsWebhookUrl?: string;
   logLevel: string;
+  /** Rate limits and the per-user code cap (domain/limits.ts). */
+  limits: Limits;
+  /** Fastify's trustProxy: whether (or which) proxies' X-Forwarded-For names the client address. */
+  trustProxy: boolean | number | string;
 }
 
 function readOrCreate(file: string, make: () => string): { value: string; created: boolean } {
@@ -72,5 +77,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     emailFrom: get('GATEHOUSE_EMAIL_FROM') ?? 'no-reply@gatehouse.local',
     smsWebhookUrl: get('GATEHOUSE_SMS_WEBHOOK_URL') || undefined,
     logLevel: get('GATEHOUSE_LOG_LEVEL') ?? 'info',
+    limits: loadLimits(get),
+    trustProxy: parseTrustProxy(get('GATEHOUSE_TRUST_PROXY')),
   };
+}
+
+/** GATEHOUSE_TRUST_PROXY: unset or false, true (any proxy), a hop count, or addresses/CIDRs separated by commas. */
+function parseTrustProxy(v: string | undefined): boolean | number | string {
+  if (!v || v === 'false') return false;
+  if (v === 'true') return true;
+  return /^\d+$/.test(v) ? Number(v) : v;
 }

@@ -4,6 +4,7 @@ import { loadConfig } from './config.js';
 import { createLogger } from './log.js';
 import { startServer } from './app.js';
 import { openRepository } from './storage/open.js';
+import { serveClusterMetrics } from './metrics.js';
 
 const config = loadConfig();
 const log = createLogger(config.logLevel);
@@ -15,6 +16,7 @@ if (processes > 1 && cluster.isPrimary) {
   await (await openRepository({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })).close();
   if (config.admin.file) log.info('admin credentials for SigV4-signed calls are in ' + config.admin.file);
   let stopping = false;
+  serveClusterMetrics(cluster);
   for (let i = 0; i < processes; i++) cluster.fork();
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {

@@ -1,13 +1,16 @@
 import { CodeMismatchException, ExpiredCodeException } from '../errors.js';
 import type { Ctx } from './context.js';
 import { randomDigits, safeEqual } from './secrets.js';
+import { limitCodes } from './limits.js';
 
 export const CODE_MAX_ATTEMPTS = 5;
 export const CODE_TTL = { signUp: 24 * 3600e3, attribute: 24 * 3600e3, forgotPassword: 3600e3 } as const;
 
 // Codes are stored only as keyed HMACs bound to user and purpose, with an attempt counter;
-// single use is a conditional update, so two racing requests cannot both succeed.
+// single use is a conditional update, so two racing requests cannot both succeed. At most 5 codes
+// per user and purpose go out in 15 minutes (GATEHOUSE_LIMIT_CODES_PER_USER): LimitExceededException.
 export async function issueCode(ctx: Ctx, poolId: string, userId: string, purpose: string, ttlMs: number): Promise<string> {
+  await limitCodes(ctx, userId, purpose);
   const code = randomDigits(6);
   const now = ctx.now();
   await ctx.repo.putCode({

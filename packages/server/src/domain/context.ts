@@ -4,6 +4,7 @@ import type { Secrets } from './secrets.js';
 import type { Messenger } from './messages.js';
 import type { TokenService } from './tokens.js';
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
 
 /** What every operation handler gets: storage, settings and the domain services. */
 export interface Ctx {
@@ -13,5 +14,11 @@ export interface Ctx {
   messages: Messenger;
   tokens: TokenService;
   log: Logger;
+  metrics: Metrics;
   now(): number;
+  /**
+   * The end user's address for the request at hand: the caller's, or for signed (admin) calls the
+   * IpAddress of their ContextData. Undefined outside a request and when unknown.
+   */
+  ip?: string;
 }

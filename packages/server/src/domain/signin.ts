@@ -13,6 +13,7 @@ import { burnPasswordCheck, openPassword, passwordMatches, sealPassword } from '
 import { createSession, openSession, consumeSession, type SessionState } from './sessions.js';
 import { sha256, safeEqual } from './secrets.js';
 import type { AuthenticationResult } from './tokens.js';
+import { recordAuthEvent } from './events.js';
 
 export interface ChallengeAnswer {
   ChallengeName?: string;
@@ -63,6 +64,7 @@ async function verifyPasswordFactor(ctx: Ctx, pool: LoadedPool, client: LoadedCl
   const ok = passwordMatches(ctx, pool, user, password);
   if (locked || !ok) {
     if (!locked) await recordFailure(ctx, pool, user);
+    await recordAuthEvent(ctx, user, 'SignIn', 'Fail', 'Failure');
     throw wrongPassword();
   }
   await clearFailures(ctx, pool, user);
@@ -140,14 +142,28 @@ async function answerPasswordVerifier(ctx: Ctx, pool: LoadedPool, client: Loaded
   const locked = user.locked_until > ctx.now();
   if (locked || !ok) {
     if (!locked) await recordFailure(ctx, pool, user);
+    await recordAuthEvent(ctx, user, 'SignIn', 'Fail', 'Failure');
     throw wrongPassword();
   }
   await clearFailures(ctx, pool, user);
   return afterFirstFactor(ctx, pool, client, user, state.flow);
 }
 
-/** The checks every sign-in passes once the user has proved the first factor. */
+/** What follows a proved first factor; the outcome goes to the user's auth events (InProgress while a challenge remains). */
 export async function afterFirstFactor(ctx: Ctx, pool: LoadedPool, client: LoadedClient, user: User, flow: string): Promise<ChallengeAnswer> {
+  let answer: ChallengeAnswer;
+  try {
+    answer = await nextAfterFirstFactor(ctx, pool, client, user, flow);
+  } catch (e) {
+    await recordAuthEvent(ctx, user, 'SignIn', 'Fail', 'Success');
+    throw e;
+  }
+  await recordAuthEvent(ctx, user, 'SignIn', answer.AuthenticationResult ? 'Pass' : 'InProgress', 'Success');
+  return answer;
+}
+
+/** The checks every sign-in passes once the user has proved the first factor. */
+async function nextAfterFirstFactor(ctx: Ctx, pool: LoadedPool, client: LoadedClient, user: User, flow: string): Promise<ChallengeAnswer> {
   if (!user.enabled) throw new NotAuthorizedException('User is disabled.');
   if (user.status === 'UNCONFIRMED') throw new UserNotConfirmedException('User is not confirmed.');
   if (user.status === 'RESET_REQUIRED') throw new PasswordResetRequiredException('Password reset required for the user');
@@ -331,7 +347,8 @@ export async function refreshTokens(ctx: Ctx, pool: LoadedPool, client: LoadedCl
     // the same fresh token, only the one whose conditional update wins counts as the first use.
     const graceMs = client.config.RefreshTokenRotation.RetryGracePeriodSeconds * 1000;
     if (!(await ctx.repo.rotateRefreshToken(hash, now))) {
-      const sinceRotation = row.rotated_at === null ? 0 : now - row.rotated_at; // null: lost the race just now
+      // null: lost the race just now; a rotation stamped after our `now` (another process) is just now too
+      const sinceRotation = row.rotated_at === null ? 0 : Math.max(0, now - row.rotated_at);
       if (sinceRotation >= graceMs) throw new NotAuthorizedException('Invalid Refresh Token');
     }
   }

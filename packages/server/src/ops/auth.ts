@@ -1,35 +1,53 @@
 import { publicOp, adminOp } from '../wire/operations.js';
 import { initiateAuth, respondToChallenge, refreshTokens } from '../domain/signin.js';
-import { NotAuthorizedException, UnsupportedOperationException } from '../errors.js';
+import { CognitoError, NotAuthorizedException, UnsupportedOperationException } from '../errors.js';
 import { adminFindUser } from '../domain/users.js';
 import { safeEqual, sha256 } from '../domain/secrets.js';
 import { authenticated, clientOf, poolClientOf, poolOf, usernameRule } from './common.js';
+import { throttle } from '../domain/limits.js';
+import type { Ctx } from '../domain/context.js';
 
 const flows = ['USER_SRP_AUTH', 'REFRESH_TOKEN_AUTH', 'REFRESH_TOKEN', 'CUSTOM_AUTH', 'ADMIN_NO_SRP_AUTH', 'USER_PASSWORD_AUTH', 'ADMIN_USER_PASSWORD_AUTH', 'USER_AUTH'] as const;
 const challenges = ['SMS_MFA', 'EMAIL_OTP', 'SOFTWARE_TOKEN_MFA', 'SELECT_MFA_TYPE', 'MFA_SETUP', 'PASSWORD_VERIFIER', 'CUSTOM_CHALLENGE', 'SELECT_CHALLENGE', 'DEVICE_SRP_AUTH', 'DEVICE_PASSWORD_VERIFIER', 'ADMIN_NO_SRP_AUTH', 'NEW_PASSWORD_REQUIRED', 'SMS_OTP', 'PASSWORD', 'WEB_AUTHN', 'PASSWORD_SRP'] as const;
 
+/** Counts a sign-in step for the metrics: tokens, the next challenge, or the error. */
+async function counted<T extends { ChallengeName?: string; AuthenticationResult?: object }>(ctx: Ctx, flow: string, step: Promise<T>): Promise<T> {
+  try {
+    const answer = await step;
+    ctx.metrics.signIn(flow, answer.AuthenticationResult ? 'tokens' : answer.ChallengeName ?? 'tokens');
+    return answer;
+  } catch (e) {
+    ctx.metrics.signIn(flow, e instanceof CognitoError ? e.name : 'InternalErrorException');
+    throw e;
+  }
+}
+
 publicOp('InitiateAuth', async (ctx, input) => {
   const { pool, client } = await clientOf(ctx, input);
   const flow = input.str('AuthFlow', { oneOf: flows });
-  return initiateAuth(ctx, pool, client, flow, input.optMap('AuthParameters') ?? {}, { admin: false, session: input.optStr('Session', { max: 2048 }) });
+  await throttle(ctx, client.id, ['signIn']);
+  return counted(ctx, flow, initiateAuth(ctx, pool, client, flow, input.optMap('AuthParameters') ?? {}, { admin: false, session: input.optStr('Session', { max: 2048 }) }));
 });
 
 adminOp('AdminInitiateAuth', async (ctx, input) => {
   const { pool, client } = await poolClientOf(ctx, input);
   const flow = input.str('AuthFlow', { oneOf: flows });
-  return initiateAuth(ctx, pool, client, flow, input.optMap('AuthParameters') ?? {}, { admin: true, session: input.optStr('Session', { max: 2048 }) });
+  await throttle(ctx, client.id, ['signIn']);
+  return counted(ctx, flow, initiateAuth(ctx, pool, client, flow, input.optMap('AuthParameters') ?? {}, { admin: true, session: input.optStr('Session', { max: 2048 }) }));
 });
 
 publicOp('RespondToAuthChallenge', async (ctx, input) => {
   const { pool, client } = await clientOf(ctx, input);
   const name = input.str('ChallengeName', { oneOf: challenges });
-  return respondToChallenge(ctx, pool, client, name, input.optMap('ChallengeResponses') ?? {}, input.optStr('Session', { max: 2048 }));
+  await throttle(ctx, client.id, ['signIn']);
+  return counted(ctx, name, respondToChallenge(ctx, pool, client, name, input.optMap('ChallengeResponses') ?? {}, input.optStr('Session', { max: 2048 })));
 });
 
 adminOp('AdminRespondToAuthChallenge', async (ctx, input) => {
   const { pool, client } = await poolClientOf(ctx, input);
   const name = input.str('ChallengeName', { oneOf: challenges });
-  return respondToChallenge(ctx, pool, client, name, input.optMap('ChallengeResponses') ?? {}, input.optStr('Session', { max: 2048 }));
+  await throttle(ctx, client.id, ['signIn']);
+  return counted(ctx, name, respondToChallenge(ctx, pool, client, name, input.optMap('ChallengeResponses') ?? {}, input.optStr('Session', { max: 2048 })));
 });
 
 publicOp('GetTokensFromRefreshToken', async (ctx, input) => {

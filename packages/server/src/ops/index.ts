@@ -4,3 +4,5 @@ import './self.js';
 import './admin-users.js';
 import './pools.js';
 import './groups.js';
+import './auth-events.js';
+import './user-import.js';

@@ -7,6 +7,8 @@ import { passwordMatches, sealPassword } from '../domain/passwords.js';
 import { lockedUntil } from '../domain/signin.js';
 import { CODE_TTL, issueCode, useCode } from '../domain/codes.js';
 import { authenticated, codeRule } from './common.js';
+import { throttle } from '../domain/limits.js';
+import { recordAuthEvent } from '../domain/events.js';
 
 const verifiable = ['email', 'phone_number'] as const;
 
@@ -25,8 +27,11 @@ async function sendAttributeCode(ctx: Ctx, pool: LoadedPool, user: User, attribu
   return ctx.messages.sendCode(pool, { medium: attribute === 'email' ? 'EMAIL' : 'SMS', attribute, to }, code);
 }
 
-/** Applies a user's attribute changes: a changed email or phone becomes unverified, and gets a code if the pool auto-verifies it. */
-export async function updateAttributes(ctx: Ctx, pool: LoadedPool, user: User, changes: Attributes, admin: boolean) {
+/**
+ * Applies a user's attribute changes: a changed email or phone becomes unverified, and gets a code if
+ * the pool auto-verifies it. `beforeSending` runs first when codes will go out (the rate limit).
+ */
+export async function updateAttributes(ctx: Ctx, pool: LoadedPool, user: User, changes: Attributes, admin: boolean, beforeSending?: () => Promise<void>) {
   const attributes = { ...user.attributes, ...changes };
   const toVerify: ('email' | 'phone_number')[] = [];
   for (const a of verifiable) {
@@ -34,6 +39,7 @@ export async function updateAttributes(ctx: Ctx, pool: LoadedPool, user: User, c
     if (!(admin && changes[`${a}_verified`] !== undefined)) attributes[`${a}_verified`] = 'false';
     if (!admin && (pool.config.AutoVerifiedAttributes ?? []).includes(a)) toVerify.push(a);
   }
+  if (toVerify.length && beforeSending) await beforeSending();
   await saveAttributes(ctx, pool, user, attributes);
   const updated = { ...user, attributes };
   const deliveries = [];
@@ -65,7 +71,7 @@ publicOp('UpdateUserAttributes', async (ctx, input) => {
   const client = await ctx.repo.getClient(claims.clientId);
   const writable: string[] | undefined = client ? JSON.parse(client.config).WriteAttributes : undefined;
   if (writable?.length) for (const n of Object.keys(changes)) if (!writable.includes(n)) throw new NotAuthorizedException('A client attempted to write unauthorized attribute');
-  const deliveries = await updateAttributes(ctx, pool, user, changes, false);
+  const deliveries = await updateAttributes(ctx, pool, user, changes, false, () => throttle(ctx, claims.clientId, ['codes']));
   return { CodeDeliveryDetailsList: deliveries };
 });
 
@@ -78,9 +84,10 @@ publicOp('DeleteUserAttributes', async (ctx, input) => {
 });
 
 publicOp('GetUserAttributeVerificationCode', async (ctx, input) => {
-  const { pool, user } = await authenticated(ctx, input);
+  const { pool, user, claims } = await authenticated(ctx, input);
   const name = input.str('AttributeName', { max: 32 });
   if (name !== 'email' && name !== 'phone_number') throw new InvalidParameterException(`Attribute ${name} cannot be verified.`);
+  await throttle(ctx, claims.clientId, ['codes']);
   return { CodeDeliveryDetails: await sendAttributeCode(ctx, pool, user, name) };
 });
 
@@ -102,11 +109,13 @@ publicOp('ChangePassword', async (ctx, input) => {
   if (user.password) {
     if (!previous || user.locked_until > now || !passwordMatches(ctx, pool, user, previous)) {
       if (user.locked_until <= now) await ctx.repo.recordFailedSignIn(pool.id, user.id, (n) => lockedUntil(now, n));
+      await recordAuthEvent(ctx, user, 'PasswordChange', 'Fail', 'Failure');
       throw new NotAuthorizedException('Incorrect username or password.');
     }
   }
   const sealed = sealPassword(ctx, pool, user, proposed, true);
   await ctx.repo.updateUser(pool.id, user.id, { password: sealed, password_changed_at: now, failed_attempts: 0, locked_until: 0, updated_at: now });
+  await recordAuthEvent(ctx, user, 'PasswordChange', 'Pass', user.password ? 'Success' : undefined);
   return {};
 });
 

@@ -9,6 +9,8 @@ import { createSession } from '../domain/sessions.js';
 import { CODE_TTL, issueCode, useCode } from '../domain/codes.js';
 import { maskDestination, type CodeDeliveryDetails } from '../domain/messages.js';
 import { clientOf, codeRule, usernameRule } from './common.js';
+import { limitCodes, throttle } from '../domain/limits.js';
+import { recordAuthEvent } from '../domain/events.js';
 import type { Input } from '../wire/input.js';
 
 /** Where a sign-up code goes: the first auto-verified attribute the user has. */
@@ -37,6 +39,12 @@ function simulatedDelivery(login: string): CodeDeliveryDetails {
     : { Destination: maskDestination('EMAIL', login.includes('@') ? login : `${login}@example.com`), DeliveryMedium: 'EMAIL', AttributeName: 'email' };
 }
 
+/** The answer for a user who does not exist, once the per-user code cap a real one meets allows it. */
+async function simulatedCodeDelivery(ctx: Ctx, pool: LoadedPool, login: string, purpose: string) {
+  await limitCodes(ctx, `nobody:${pool.id}:${login.toLowerCase()}`, purpose);
+  return { CodeDeliveryDetails: simulatedDelivery(login) };
+}
+
 async function sendSignUpCode(ctx: Ctx, pool: LoadedPool, user: User) {
   const channel = signUpChannel(pool, user);
   if (!channel) return undefined;
@@ -61,6 +69,8 @@ function noSuchUser<T>(client: LoadedClient, hidden: T | Error): T {
 
 publicOp('SignUp', async (ctx, input) => {
   const { pool, client } = await clientOf(ctx, input);
+  // A sign-up spends the caller's sign-up allowance, and its code allowance when the pool sends a code.
+  await throttle(ctx, client.id, pool.config.AutoVerifiedAttributes?.length ? ['signUp', 'codes'] : ['signUp']);
   const login = input.str('Username', usernameRule);
   const password = input.optStr('Password', { max: 256 });
   const given = input.optAttributes('UserAttributes') ?? [];
@@ -93,6 +103,7 @@ publicOp('SignUp', async (ctx, input) => {
     await ctx.repo.deleteUser(pool.id, sub);
     throw e;
   }
+  await recordAuthEvent(ctx, user, 'SignUp', 'Pass');
   return { UserConfirmed: false, UserSub: sub, ...(delivery ? { CodeDeliveryDetails: delivery } : {}) };
 });
 
@@ -117,32 +128,42 @@ publicOp('ConfirmSignUp', async (ctx, input) => {
 
 publicOp('ResendConfirmationCode', async (ctx, input) => {
   const { pool, client, login, user } = await namedUser(ctx, input);
-  if (!user) return noSuchUser(client, { CodeDeliveryDetails: simulatedDelivery(login) });
+  await throttle(ctx, client.id, ['codes']);
+  if (!user) return noSuchUser(client, await simulatedCodeDelivery(ctx, pool, login, 'signUp'));
   if (user.status !== 'UNCONFIRMED') throw new InvalidParameterException('User is already confirmed.');
   const delivery = await sendSignUpCode(ctx, pool, user);
   if (!delivery) throw new InvalidParameterException('Auto verification not turned on.');
+  await recordAuthEvent(ctx, user, 'ResendCode', 'Pass');
   return { CodeDeliveryDetails: delivery };
 });
 
 publicOp('ForgotPassword', async (ctx, input) => {
   const { pool, client, login, user } = await namedUser(ctx, input);
-  if (!user) return noSuchUser(client, { CodeDeliveryDetails: simulatedDelivery(login) });
+  await throttle(ctx, client.id, ['recovery', 'codes']);
+  if (!user) return noSuchUser(client, await simulatedCodeDelivery(ctx, pool, login, 'forgotPassword'));
   if (!user.enabled) throw new NotAuthorizedException('User is disabled.');
   const channel = recoveryChannel(pool, user);
   if (!channel) throw new InvalidParameterException('Cannot reset password for the user as there is no registered/verified email or phone_number');
   const code = await issueCode(ctx, pool.id, user.id, 'forgotPassword', CODE_TTL.forgotPassword);
-  return { CodeDeliveryDetails: await ctx.messages.sendCode(pool, channel, code) };
+  const delivery = await ctx.messages.sendCode(pool, channel, code);
+  await recordAuthEvent(ctx, user, 'ForgotPassword', 'InProgress');
+  return { CodeDeliveryDetails: delivery };
 });
 
 publicOp('ConfirmForgotPassword', async (ctx, input) => {
   const { pool, client, user } = await namedUser(ctx, input);
   const code = input.str('ConfirmationCode', codeRule);
   const password = input.str('Password', { max: 256 });
+  await throttle(ctx, client.id, ['recovery']);
   if (!user) return noSuchUser(client, new CodeMismatchException('Invalid verification code provided, please try again.'));
   const sealed = sealPassword(ctx, pool, user, password);
-  await useCode(ctx, user.id, 'forgotPassword', code);
+  await useCode(ctx, user.id, 'forgotPassword', code).catch(async (e) => {
+    await recordAuthEvent(ctx, user, 'ForgotPassword', 'Fail');
+    throw e;
+  });
   const now = ctx.now();
   const status = user.status === 'UNCONFIRMED' ? 'UNCONFIRMED' : 'CONFIRMED';
   await ctx.repo.updateUser(pool.id, user.id, { password: sealed, password_changed_at: now, temp_password_expires_at: null, status, failed_attempts: 0, locked_until: 0, updated_at: now });
+  await recordAuthEvent(ctx, user, 'ForgotPassword', 'Pass');
   return {};
 });

@@ -1,8 +1,10 @@
 import { Kysely, Migrator, sql, type Migration } from 'kysely';
 
+export type Dialect = 'sqlite' | 'postgres';
+
 // Migrations are plain objects so the server ships them inside its build; both dialects run
-// the same definitions. Append new ones; never edit one that has shipped.
-const migrations: Record<string, Migration> = {
+// the same definitions unless a step says otherwise. Append new ones; never edit one that has shipped.
+const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '0001_core': {
     async up(db: Kysely<any>) {
       const ms = 'bigint' as const;
@@ -63,10 +65,75 @@ const migrations: Record<string, Migration> = {
       void sql;
     },
   },
-};
+  '0002_binary_collation': {
+    // Keys are compared and paged with `>`; SQLite compares text bytewise, and PostgreSQL must
+    // too, whatever the database's default collation, so listings and pagination match.
+    async up(db: Kysely<any>) {
+      if (dialect !== 'postgres') return;
+      const columns: [string, string][] = [
+        ['pools', 'id'], ['clients', 'id'], ['users', 'username_key'], ['groups', 'name'], ['user_groups', 'group_name'],
+      ];
+      for (const [table, column] of columns) {
+        await sql`alter table ${sql.table(table)} alter column ${sql.ref(column)} type text collate "C"`.execute(db);
+      }
+    },
+  },
+  '0003_user_import': {
+    // Bulk user import: the jobs, and each uploaded CSV file in chunks, so that any process
+    // sharing the database can run a job (and take over one whose process died).
+    async up(db: Kysely<any>) {
+      const ms = 'bigint' as const;
+      const req = (c: any) => c.notNull();
+      await db.schema.createTable('import_jobs').addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('pool_id', 'text', (c) => c.notNull().references('pools.id').onDelete('cascade'))
+        .addColumn('name', 'text', req).addColumn('role_arn', 'text', req).addColumn('status', 'text', req)
+        .addColumn('upload_id', 'text').addColumn('csv_bytes', ms, req).addColumn('csv_records', 'integer', req).addColumn('csv_error', 'text')
+        .addColumn('rows_done', 'integer', req).addColumn('imported', 'integer', req).addColumn('skipped', 'integer', req).addColumn('failed', 'integer', req)
+        .addColumn('failures', 'text', req).addColumn('message', 'text')
+        .addColumn('owner', 'text').addColumn('heartbeat_at', ms, req).addColumn('attempts', 'integer', req)
+        .addColumn('created_at', ms, req).addColumn('started_at', ms).addColumn('completed_at', ms).addColumn('updated_at', ms, req).execute();
+      await db.schema.createIndex('import_jobs_pool').on('import_jobs').columns(['pool_id', 'created_at', 'id']).execute();
+      await db.schema.createIndex('import_jobs_status').on('import_jobs').columns(['status', 'heartbeat_at']).execute();
+      await db.schema.createTable('import_chunks')
+        .addColumn('job_id', 'text', (c) => c.notNull().references('import_jobs.id').onDelete('cascade'))
+        .addColumn('upload_id', 'text', req).addColumn('seq', 'integer', req)
+        .addColumn('data', dialect === 'postgres' ? 'bytea' : 'blob', req)
+        .addPrimaryKeyConstraint('import_chunks_pk', ['job_id', 'upload_id', 'seq']).execute();
+    },
+  },
+  '0004_rate_limits_and_auth_events': {
+    // Abuse protection and per-user auth history, shared by every process on the store.
+    async up(db: Kysely<any>) {
+      const ms = 'bigint' as const;
+      await db.schema.createTable('rate_counters').addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('hits', 'integer', (c) => c.notNull()).addColumn('expires_at', ms, (c) => c.notNull()).execute();
+      await db.schema.createIndex('rate_counters_expiry').on('rate_counters').column('expires_at').execute();
+      await db.schema.createTable('auth_events').addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('pool_id', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('event_type', 'text', (c) => c.notNull()).addColumn('response', 'text', (c) => c.notNull())
+        .addColumn('challenges', 'text', (c) => c.notNull()).addColumn('ip', 'text')
+        .addColumn('created_at', ms, (c) => c.notNull()).execute();
+      await db.schema.createIndex('auth_events_user').on('auth_events').columns(['user_id', 'created_at', 'id']).execute();
+    },
+  },
+});
 
-export async function migrate(db: Kysely<any>): Promise<void> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+/** The names of all migrations, in order: what a fully migrated store has recorded. */
+export function migrationNames(): string[] {
+  return Object.keys(migrations('sqlite')).sort();
+}
+
+export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> {
+  // On PostgreSQL the bookkeeping tables live in the first schema of search_path, like ours;
+  // without naming it, Kysely would take such a table in any other schema for its own.
+  let migrationTableSchema: string | undefined;
+  if (dialect === 'postgres') {
+    const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
+    migrationTableSchema = rows[0]?.schema ?? undefined;
+    if (!migrationTableSchema) throw new Error('PostgreSQL: no schema of search_path exists; create it or fix search_path');
+  }
+  const migrator = new Migrator({ db, migrationTableSchema, provider: { getMigrations: async () => migrations(dialect) } });
   const { error } = await migrator.migrateToLatest();
   if (error) throw error;
 }

@@ -1,5 +1,8 @@
-import { Kysely, sql, type Selectable, type Insertable, type Updateable } from 'kysely';
+import { Kysely, sql, type RawBuilder, type Selectable, type Insertable, type Updateable } from 'kysely';
 import type { Database, PoolTable, ClientTable, UserTable, GroupTable, CodeTable, AuthSessionTable, RefreshTokenTable, OutboxTable, PoolKeyTable } from './schema.js';
+import type { ImportJobTable, ImportChunkTable } from './schema.js';
+import type { AuthEventTable } from './schema.js';
+export type AuthEvent = Selectable<AuthEventTable>;
 
 export type Pool = Selectable<PoolTable>;
 export type Client = Selectable<ClientTable>;
@@ -84,6 +87,69 @@ export interface Repository {
 
   /** Deletes expired sessions, codes and refresh tokens. */
   sweep(now: number): Promise<void>;
+
+  // ---- User import jobs (bulk CSV import; see domain/user-import.ts) ----
+  createImportJob(job: Insertable<ImportJobTable>): Promise<void>;
+  getImportJob(id: string): Promise<ImportJob | undefined>;
+  /** A pool's jobs, oldest first; `after` is the `next` of the page before. */
+  listImportJobs(poolId: string, limit: number, after?: string): Promise<Page<ImportJob>>;
+  /** Applies `patch` only while the job's status is one of `statuses` (and `owner`, if given, holds it); true if it did. */
+  updateImportJob(id: string, patch: Updateable<ImportJobTable>, where: { statuses: string[]; owner?: string }): Promise<boolean>;
+  /**
+   * Takes a job for `owner`: a Pending one, or an InProgress/Stopping one whose holder's lease ended
+   * before `staleBefore`. A conditional update decides, so of several processes exactly one wins.
+   */
+  claimImportJob(owner: string, now: number, staleBefore: number): Promise<ImportJob | undefined>;
+  putImportChunk(chunk: Insertable<ImportChunkTable>): Promise<void>;
+  getImportChunk(jobId: string, uploadId: string, seq: number): Promise<Buffer | undefined>;
+  /** Makes `uploadId` the job's file if the job is still Created, dropping the file it replaces; else drops this upload and answers false. */
+  commitImportUpload(jobId: string, uploadId: string, patch: Updateable<ImportJobTable>): Promise<boolean>;
+  /** Deletes a job's file: one upload's chunks, or all. */
+  deleteImportChunks(jobId: string, uploadId?: string): Promise<void>;
+  /** The lookup keys of the pool's users that hold any of the given keys. */
+  findUserKeys(poolId: string, keys: { username: string[]; email: string[]; phone: string[]; preferred: string[] }): Promise<UserKeys[]>;
+  /**
+   * One batch of an import, in one transaction: inserts the users (a row colliding with an existing
+   * one on any unique key is left out) and applies `progress(inserted)` to the job while `owner`
+   * holds it and it is InProgress or Stopping. Undefined, with nothing written, when it does not.
+   */
+  importUserBatch(jobId: string, owner: string, users: Insertable<UserTable>[], progress: (inserted: Set<string>) => Updateable<ImportJobTable>): Promise<{ inserted: Set<string>; status: string } | undefined>;
+  /** Marks Created jobs made before `createdBefore` Expired and deletes their files; returns their ids. */
+  expireImportJobs(createdBefore: number, now: number): Promise<string[]>;
+
+  // ---- Rate limits and auth events (domain/limits.ts, domain/events.ts) ----
+  /**
+   * Adds one to each counter, creating it at 1, in one atomic upsert, so processes sharing the store
+   * count together; answers the new counts in the order given. Keys must be distinct.
+   */
+  hitCounters(counters: { key: string; expiresAt: number }[]): Promise<number[]>;
+  /** Takes back one hit from each counter (a request refused by another limit). */
+  releaseCounters(keys: string[]): Promise<void>;
+  /** Deletes counters whose window has ended. */
+  sweepCounters(now: number): Promise<void>;
+  /** Stores an auth event and drops the user's events beyond the newest `keep`. */
+  addAuthEvent(event: Insertable<AuthEventTable>, keep: number): Promise<void>;
+  /** A user's auth events, newest first; `after` is the `next` of the page before (`<created_at>:<id>`). */
+  listAuthEvents(userId: string, limit: number, after?: string): Promise<Page<AuthEvent>>;
+}
+
+// The unique indexes of the schema by their columns as SQLite names them, and by their name.
+const uniqueIndexNames: Record<string, string> = {
+  'users.pool_id,users.username_key': 'users_username',
+  'users.pool_id,users.email_key': 'users_email',
+  'users.pool_id,users.phone_key': 'users_phone',
+  'users.pool_id,users.preferred_username_key': 'users_preferred',
+  'groups.pool_id,groups.name': 'groups_pk',
+};
+
+/**
+ * A pagination cursor as both stores can compare it. No key holds U+0000 (PostgreSQL text cannot),
+ * and for such keys `key > c` equals `key > c cut at its first U+0000`: a forged cursor then pages
+ * alike on SQLite and PostgreSQL instead of failing on the latter.
+ */
+export function cursor(after: string): string {
+  const nul = after.indexOf('\u0000');
+  return nul < 0 ? after : after.slice(0, nul);
 }
 
 function page<T>(rows: T[], limit: number, key: (row: T) => string): Page<T> {
@@ -105,10 +171,11 @@ export class KyselyRepository implements Repository {
       const msg = String(e?.message ?? '');
       if (e?.code === '23505') throw new UniqueViolation(String(e.constraint ?? ''));
       if (e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-        // SQLite names columns, not the index: "UNIQUE constraint failed: users.pool_id, users.email_key"
-        const cols = msg.split(':')[1] ?? '';
-        const col = cols.split(',').map((s) => s.trim().split('.')[1]).filter((c) => c && c !== 'pool_id').join(',');
-        throw new UniqueViolation(col);
+        // SQLite names columns, not the index: "UNIQUE constraint failed: users.pool_id, users.email_key".
+        // Report the index name PostgreSQL would, so both dialects raise the same violation.
+        const cols = (msg.split(':')[1] ?? '').split(',').map((s) => s.trim());
+        const table = cols[0]?.split('.')[0] ?? '';
+        throw new UniqueViolation(uniqueIndexNames[cols.join(',')] ?? `${table}_${cols.map((c) => c.split('.')[1]).join('_')}`);
       }
       throw e;
     }
@@ -138,7 +205,7 @@ export class KyselyRepository implements Repository {
   }
   async listPools(limit: number, after?: string) {
     let q = this.db.selectFrom('pools').selectAll().orderBy('id').limit(limit + 1);
-    if (after) q = q.where('id', '>', after);
+    if (after) q = q.where('id', '>', cursor(after));
     return page(await q.execute(), limit, (p) => p.id);
   }
   getPoolKeys(poolId: string) { return this.db.selectFrom('pool_keys').selectAll().where('pool_id', '=', poolId).orderBy('created_at', 'desc').execute(); }
@@ -152,7 +219,7 @@ export class KyselyRepository implements Repository {
   }
   async listClients(poolId: string, limit: number, after?: string) {
     let q = this.db.selectFrom('clients').selectAll().where('pool_id', '=', poolId).orderBy('id').limit(limit + 1);
-    if (after) q = q.where('id', '>', after);
+    if (after) q = q.where('id', '>', cursor(after));
     return page(await q.execute(), limit, (c) => c.id);
   }
 
@@ -177,7 +244,7 @@ export class KyselyRepository implements Repository {
   }
   async listUsers(poolId: string, filter: UserFilter | undefined, limit: number, after?: string) {
     let q = this.db.selectFrom('users').selectAll().where('pool_id', '=', poolId).orderBy('username_key').limit(limit + 1);
-    if (after) q = q.where('username_key', '>', after);
+    if (after) q = q.where('username_key', '>', cursor(after));
     if (filter) {
       const column = this.filterColumn(filter.attribute);
       if (filter.op === 'eq') q = q.where(column, '=', filter.value);
@@ -186,14 +253,17 @@ export class KyselyRepository implements Repository {
     return page(await q.execute(), limit, (u) => u.username_key);
   }
   private filterColumn(attribute: string) {
+    const pg = this.dialect === 'postgres';
+    // Prefix filters are ranges; PostgreSQL compares bytewise ("C") as SQLite does, whatever the database collation.
+    const binary = (e: RawBuilder<string>) => (pg ? sql<string>`(${e} collate "C")` : e);
     switch (attribute) {
-      case 'username': return sql<string>`username`;
-      case 'sub': return sql<string>`id`;
-      case 'cognito:user_status': return sql<string>`status`;
-      case 'status': return sql<string>`(case when enabled = 1 then 'Enabled' else 'Disabled' end)`;
+      case 'username': return binary(sql<string>`username`);
+      case 'sub': return binary(sql<string>`id`);
+      case 'cognito:user_status': return binary(sql<string>`status`);
+      case 'status': return binary(sql<string>`(case when enabled = 1 then 'Enabled' else 'Disabled' end)`);
       default:
-        return this.dialect === 'postgres'
-          ? sql<string>`(attributes::json ->> ${attribute})`
+        return pg
+          ? binary(sql<string>`(attributes::json ->> ${attribute}::text)`)
           : sql<string>`json_extract(attributes, ${'$."' + attribute + '"'})`;
     }
   }
@@ -202,7 +272,8 @@ export class KyselyRepository implements Repository {
       .where('pool_id', '=', poolId).where('id', '=', id).returning('failed_attempts').executeTakeFirst();
     const n = Number(row?.failed_attempts ?? 0);
     const until = lockedUntil(n);
-    if (until > 0) await this.db.updateTable('users').set({ locked_until: until }).where('id', '=', id).execute();
+    // Racing failures (other requests, other processes) each count; the longest lock stands.
+    if (until > 0) await this.db.updateTable('users').set({ locked_until: until }).where('pool_id', '=', poolId).where('id', '=', id).where('locked_until', '<', until).execute();
     return n;
   }
 
@@ -220,7 +291,7 @@ export class KyselyRepository implements Repository {
   }
   async listGroups(poolId: string, limit: number, after?: string) {
     let q = this.db.selectFrom('groups').selectAll().where('pool_id', '=', poolId).orderBy('name').limit(limit + 1);
-    if (after) q = q.where('name', '>', after);
+    if (after) q = q.where('name', '>', cursor(after));
     return page(await q.execute(), limit, (g) => g.name);
   }
   async addUserToGroup(poolId: string, groupName: string, userId: string) {
@@ -233,14 +304,14 @@ export class KyselyRepository implements Repository {
   async listGroupsForUser(poolId: string, userId: string, limit: number, after?: string) {
     let q = this.db.selectFrom('groups').innerJoin('user_groups', (j) => j.onRef('user_groups.pool_id', '=', 'groups.pool_id').onRef('user_groups.group_name', '=', 'groups.name'))
       .selectAll('groups').where('groups.pool_id', '=', poolId).where('user_groups.user_id', '=', userId).orderBy('groups.name').limit(limit + 1);
-    if (after) q = q.where('groups.name', '>', after);
+    if (after) q = q.where('groups.name', '>', cursor(after));
     return page(await q.execute(), limit, (g) => g.name);
   }
   async listUsersInGroup(poolId: string, groupName: string, limit: number, after?: string) {
     let q = this.db.selectFrom('users').innerJoin('user_groups', 'user_groups.user_id', 'users.id')
       .selectAll('users').where('user_groups.pool_id', '=', poolId).where('user_groups.group_name', '=', groupName)
       .orderBy('users.username_key').limit(limit + 1);
-    if (after) q = q.where('users.username_key', '>', after);
+    if (after) q = q.where('users.username_key', '>', cursor(after));
     return page(await q.execute(), limit, (u) => u.username_key);
   }
 
@@ -305,4 +376,150 @@ export class KyselyRepository implements Repository {
     await this.db.deleteFrom('codes').where('expires_at', '<', now - 86_400_000).execute();
     await this.db.deleteFrom('refresh_tokens').where('expires_at', '<', now).execute();
   }
+
+  // ---- User import jobs (bulk CSV import; see domain/user-import.ts) ----
+  async createImportJob(job: Insertable<ImportJobTable>) { await this.db.insertInto('import_jobs').values(job).execute(); }
+  getImportJob(id: string) { return this.db.selectFrom('import_jobs').selectAll().where('id', '=', id).executeTakeFirst(); }
+  async listImportJobs(poolId: string, limit: number, after?: string) {
+    let q = this.db.selectFrom('import_jobs').selectAll().where('pool_id', '=', poolId).orderBy('created_at').orderBy('id').limit(limit + 1);
+    if (after) {
+      const at = Number(after.slice(0, after.indexOf(':')));
+      const id = after.slice(after.indexOf(':') + 1);
+      q = q.where((eb) => eb.or([eb('created_at', '>', at), eb.and([eb('created_at', '=', at), eb('id', '>', id)])]));
+    }
+    return page(await q.execute(), limit, (j) => `${j.created_at}:${j.id}`);
+  }
+  async updateImportJob(id: string, patch: Updateable<ImportJobTable>, where: { statuses: string[]; owner?: string }) {
+    let q = this.db.updateTable('import_jobs').set(patch).where('id', '=', id).where('status', 'in', where.statuses);
+    if (where.owner !== undefined) q = q.where('owner', '=', where.owner);
+    const r = await q.executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+  async claimImportJob(owner: string, now: number, staleBefore: number) {
+    const candidates = await this.db.selectFrom('import_jobs').selectAll()
+      .where((eb) => eb.or([eb('status', '=', 'Pending'), eb.and([eb('status', 'in', ['InProgress', 'Stopping']), eb('heartbeat_at', '<', staleBefore)])]))
+      .orderBy('created_at').limit(5).execute();
+    for (const job of candidates) {
+      const status = job.status === 'Pending' ? 'InProgress' : job.status;
+      const patch = { status, owner, heartbeat_at: now, attempts: job.attempts + 1, updated_at: now };
+      // Compare-and-set on what was read: attempts grows with every claim, so two claimers never both match.
+      const r = await this.db.updateTable('import_jobs').set(patch).where('id', '=', job.id).where('status', '=', job.status)
+        .where('attempts', '=', job.attempts).where('heartbeat_at', '=', job.heartbeat_at).executeTakeFirst();
+      if (Number(r.numUpdatedRows) === 1) return { ...job, ...patch };
+    }
+    return undefined;
+  }
+  async putImportChunk(chunk: Insertable<ImportChunkTable>) { await this.db.insertInto('import_chunks').values(chunk).execute(); }
+  async getImportChunk(jobId: string, uploadId: string, seq: number) {
+    const row = await this.db.selectFrom('import_chunks').select('data').where('job_id', '=', jobId).where('upload_id', '=', uploadId).where('seq', '=', seq).executeTakeFirst();
+    return row && Buffer.from(row.data);
+  }
+  async commitImportUpload(jobId: string, uploadId: string, patch: Updateable<ImportJobTable>) {
+    const refused = new Error('import job not Created');
+    try {
+      await this.db.transaction().execute(async (tx) => {
+        // First the file this one replaces (a write, so the transaction holds the write lock from
+        // its start); uploads still under way are left alone. Undone below if the job was started.
+        await tx.deleteFrom('import_chunks').where('job_id', '=', jobId).where('upload_id', '<>', uploadId)
+          .where('upload_id', '=', (eb) => eb.selectFrom('import_jobs').select('upload_id').where('id', '=', jobId).where('status', '=', 'Created'))
+          .execute();
+        const r = await tx.updateTable('import_jobs').set({ ...patch, upload_id: uploadId }).where('id', '=', jobId).where('status', '=', 'Created').executeTakeFirst();
+        if (Number(r.numUpdatedRows) !== 1) throw refused;
+      });
+      return true;
+    } catch (e) {
+      if (e !== refused) throw e;
+      await this.deleteImportChunks(jobId, uploadId);
+      return false;
+    }
+  }
+  async deleteImportChunks(jobId: string, uploadId?: string) {
+    let q = this.db.deleteFrom('import_chunks').where('job_id', '=', jobId);
+    if (uploadId !== undefined) q = q.where('upload_id', '=', uploadId);
+    await q.execute();
+  }
+  async findUserKeys(poolId: string, keys: { username: string[]; email: string[]; phone: string[]; preferred: string[] }) {
+    // One indexed query per key with values (an OR of all four costs more in SQLite). Each list is
+    // padded with '' (no key is empty) to one of a few fixed lengths, so the SQL texts, and SQLite's
+    // cached statements for them, are the same from batch to batch.
+    const columns = [['username_key', keys.username], ['email_key', keys.email], ['phone_key', keys.phone], ['preferred_username_key', keys.preferred]] as const;
+    const out: UserKeys[] = [];
+    for (const [column, values] of columns) {
+      if (!values.length) continue;
+      const n = importListSize(values.length);
+      const padded = values.concat(Array<string>(n - values.length).fill(''));
+      out.push(...await this.db.selectFrom('users').select(['username_key', 'email_key', 'phone_key', 'preferred_username_key'])
+        .where('pool_id', '=', poolId).where(column, 'in', padded).execute());
+    }
+    return out;
+  }
+  async importUserBatch(jobId: string, owner: string, users: Insertable<UserTable>[], progress: (inserted: Set<string>) => Updateable<ImportJobTable>) {
+    const lost = new Error('import job not held');
+    try {
+      return await this.db.transaction().execute(async (tx) => {
+        const inserted = new Set<string>();
+        // Multi-row inserts of a few fixed sizes (the SQL texts stay few); ON CONFLICT DO NOTHING
+        // leaves out a row that a concurrent write made a duplicate since the caller looked.
+        for (let i = 0; i < users.length;) {
+          const size = IMPORT_INSERT_SIZES.find((s) => s <= users.length - i)!;
+          const rows = await tx.insertInto('users').values(users.slice(i, i + size)).onConflict((oc) => oc.doNothing()).returning('id').execute();
+          for (const r of rows) inserted.add(r.id);
+          i += size;
+        }
+        const job = await tx.updateTable('import_jobs').set(progress(inserted)).where('id', '=', jobId).where('owner', '=', owner)
+          .where('status', 'in', ['InProgress', 'Stopping']).returning('status').executeTakeFirst();
+        if (!job) throw lost;
+        return { inserted, status: job.status };
+      });
+    } catch (e) {
+      if (e === lost) return undefined;
+      throw e;
+    }
+  }
+  async expireImportJobs(createdBefore: number, now: number) {
+    return this.db.transaction().execute(async (tx) => {
+      const rows = await tx.updateTable('import_jobs').set({ status: 'Expired', upload_id: null, updated_at: now })
+        .where('status', '=', 'Created').where('created_at', '<', createdBefore).returning('id').execute();
+      const ids = rows.map((r) => r.id);
+      if (ids.length) await tx.deleteFrom('import_chunks').where('job_id', 'in', ids).execute();
+      return ids;
+    });
+  }
+
+  // ---- Rate limits and auth events (domain/limits.ts, domain/events.ts) ----
+  async hitCounters(counters: { key: string; expiresAt: number }[]) {
+    const rows = await this.db.insertInto('rate_counters').values(counters.map((c) => ({ key: c.key, hits: 1, expires_at: c.expiresAt })))
+      .onConflict((oc) => oc.column('key').doUpdateSet((eb) => ({ hits: eb('rate_counters.hits', '+', 1) })))
+      .returning(['key', 'hits']).execute();
+    const hits = new Map(rows.map((r) => [r.key, Number(r.hits)]));
+    return counters.map((c) => hits.get(c.key) ?? 0);
+  }
+  async releaseCounters(keys: string[]) {
+    await this.db.updateTable('rate_counters').set((eb) => ({ hits: eb('hits', '-', 1) })).where('key', 'in', keys).execute();
+  }
+  async sweepCounters(now: number) { await this.db.deleteFrom('rate_counters').where('expires_at', '<', now).execute(); }
+  async addAuthEvent(event: Insertable<AuthEventTable>, keep: number) {
+    await this.db.insertInto('auth_events').values(event).execute();
+    // One statement drops whatever lies beyond the newest `keep` (SQLite needs a LIMIT before OFFSET; -1 is none).
+    let older = this.db.selectFrom('auth_events').select('id').where('user_id', '=', event.user_id).orderBy('created_at', 'desc').orderBy('id', 'desc');
+    if (this.dialect === 'sqlite') older = older.limit(-1);
+    await this.db.deleteFrom('auth_events').where('user_id', '=', event.user_id).where('id', 'in', older.offset(keep)).execute();
+  }
+  async listAuthEvents(userId: string, limit: number, after?: string) {
+    let q = this.db.selectFrom('auth_events').selectAll().where('user_id', '=', userId).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1);
+    if (after) {
+      const at = Number(after.slice(0, after.indexOf(':'))), id = after.slice(after.indexOf(':') + 1);
+      q = q.where((eb) => eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('id', '<', id)])]));
+    }
+    return page(await q.execute(), limit, (e) => `${e.created_at}:${e.id}`);
+  }
+}
+
+// ---- User import jobs: types and helpers of the section above ----
+export type ImportJob = Selectable<ImportJobTable>;
+export interface UserKeys { username_key: string; email_key: string | null; phone_key: string | null; preferred_username_key: string | null }
+/** Row counts of the multi-row inserts of an import batch (largest first). */
+const IMPORT_INSERT_SIZES = [256, 64, 16, 4, 1];
+function importListSize(n: number) {
+  return [16, 64, 256, 512, 1024].find((s) => s >= n) ?? n;
 }

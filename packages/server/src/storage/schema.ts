@@ -29,6 +29,24 @@ export interface CodeTable { id: string; pool_id: string; user_id: string; purpo
 export interface AuthSessionTable { id: string; pool_id: string; client_id: string; user_id: string | null; state: string; attempts: number; expires_at: number; consumed_at: number | null; created_at: number }
 export interface RefreshTokenTable { token_hash: string; origin_jti: string; pool_id: string; client_id: string; user_id: string; auth_time: number; expires_at: number; revoked_at: number | null; rotated_at: number | null; created_at: number }
 export interface OutboxTable { id: string; pool_id: string; channel: string; destination: string; subject: string | null; body: string; created_at: number }
+// Bulk user import (CSV). A job's file is kept in the database in chunks so any process can run it;
+// rows_done and the counts advance in the same transaction as the users they count.
+export interface ImportJobTable {
+  id: string; pool_id: string; name: string; role_arn: string;
+  status: string; // Created | Pending | InProgress | Stopping | Stopped | Succeeded | Failed | Expired
+  upload_id: string | null; // the committed upload's chunks; null until a file is uploaded
+  csv_bytes: number; csv_records: number; csv_error: string | null;
+  rows_done: number; imported: number; skipped: number; failed: number;
+  failures: string; // JSON [{ line, reason }], the first few
+  message: string | null;
+  owner: string | null; heartbeat_at: number; attempts: number; // the runner holding the job, and its lease
+  created_at: number; started_at: number | null; completed_at: number | null; updated_at: number;
+}
+export interface ImportChunkTable { job_id: string; upload_id: string; seq: number; data: Buffer }
+/** A fixed-window rate counter: key names limit, subject and window; swept once expired. */
+export interface RateCounterTable { key: string; hits: number; expires_at: number }
+/** One entry of a user's auth history (AdminListUserAuthEvents); challenges is JSON. */
+export interface AuthEventTable { id: string; pool_id: string; user_id: string; event_type: string; response: string; challenges: string; ip: string | null; created_at: number }
 
 export interface Database {
   pools: PoolTable;
@@ -41,4 +59,8 @@ export interface Database {
   auth_sessions: AuthSessionTable;
   refresh_tokens: RefreshTokenTable;
   outbox: OutboxTable;
+  import_jobs: ImportJobTable;
+  import_chunks: ImportChunkTable;
+  rate_counters: RateCounterTable;
+  auth_events: AuthEventTable;
 }

@@ -1,0 +1,123 @@
+// Secrets in logs: run sign-up, sign-in (password and SRP), refresh, attribute verification, reset,
+// password change, admin invites and failing variants with the most verbose logging, and check that
+// the server's output holds none of the passwords, codes, tokens, sessions or keys it handled.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { clientEphemeral, clientSessionKey, passwordClaimSignature, formatTimestamp, fromHex, poolNameOf } from '@gatehouse/srp';
+import {
+  CognitoIdentityProviderClient, SignUpCommand, ConfirmSignUpCommand, InitiateAuthCommand, RespondToAuthChallengeCommand, ForgotPasswordCommand,
+  ConfirmForgotPasswordCommand, ChangePasswordCommand, GetTokensFromRefreshTokenCommand, UpdateUserAttributesCommand, VerifyUserAttributeCommand,
+  AdminCreateUserCommand, AdminSetUserPasswordCommand, CreateUserPoolClientCommand, GlobalSignOutCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { MailCatcher, startGatehouse, createPoolAndClient, uniqueEmail, rawCall, queryDatabase, ADMIN, type Gatehouse } from './support/harness.js';
+
+function assertNoSecrets(gh: Gatehouse, secrets: Map<string, string>) {
+  const logs = gh.logs.join('\n');
+  assert.ok(logs.includes('"msg":"request"'), 'debug request lines were written, so they were checked too');
+  for (const [what, value] of secrets) {
+    assert.ok(value.length >= 6, `${what} is a real value`);
+    assert.ok(!logs.includes(value), `the logs hold ${what}`);
+  }
+}
+
+test('no password, code, token, session or key reaches the logs, even at debug level', async () => {
+  const mail = await new MailCatcher().start();
+  const gh = await startGatehouse({ GATEHOUSE_SMTP_URL: `smtp://127.0.0.1:${mail.port}`, GATEHOUSE_LOG_LEVEL: 'debug' });
+  const cip = new CognitoIdentityProviderClient({ endpoint: gh.url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 });
+  const secrets = new Map<string, string>();
+  const keep = (what: string, value: string | undefined) => { assert.ok(value, what); secrets.set(what, value); return value; };
+  try {
+    const { poolId, clientId } = await createPoolAndClient(gh);
+    const email = uniqueEmail('quiet');
+    const password = keep('sign-up password', 'Quiet-Passw0rd-1!');
+    let since = Date.now();
+    await cip.send(new SignUpCommand({ ClientId: clientId, Username: email, Password: password, UserAttributes: [{ Name: 'email', Value: email }] }));
+    const signUpCode = keep('sign-up code', await mail.code(email, since));
+    const wrongCode = keep('wrong code', signUpCode === '987654' ? '123456' : '987654');
+    await assert.rejects(cip.send(new ConfirmSignUpCommand({ ClientId: clientId, Username: email, ConfirmationCode: wrongCode })));
+    await cip.send(new ConfirmSignUpCommand({ ClientId: clientId, Username: email, ConfirmationCode: signUpCode }));
+
+    await assert.rejects(cip.send(new InitiateAuthCommand({ ClientId: clientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: email, PASSWORD: keep('wrong password', 'Guessed-Passw0rd-9!') } })));
+    const tokens = (await cip.send(new InitiateAuthCommand({ ClientId: clientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: email, PASSWORD: password } }))).AuthenticationResult!;
+    keep('access token', tokens.AccessToken);
+    keep('id token', tokens.IdToken);
+    keep('refresh token', tokens.RefreshToken);
+    keep('refreshed access token', (await cip.send(new GetTokensFromRefreshTokenCommand({ ClientId: clientId, RefreshToken: tokens.RefreshToken }))).AuthenticationResult?.AccessToken);
+
+    // SRP, by hand: the session, the secret block and the claim signature are secrets too.
+    const { a, A } = clientEphemeral();
+    const start = await cip.send(new InitiateAuthCommand({ ClientId: clientId, AuthFlow: 'USER_SRP_AUTH', AuthParameters: { USERNAME: email, SRP_A: A.toString('hex') } }));
+    const p = start.ChallengeParameters!;
+    keep('SRP session', start.Session);
+    keep('SRP secret block', p.SECRET_BLOCK);
+    const key = clientSessionKey({ poolName: poolNameOf(poolId), userId: p.USER_ID_FOR_SRP, password, salt: fromHex(p.SALT), A, a, B: fromHex(p.SRP_B) });
+    const timestamp = formatTimestamp(new Date());
+    const signature = keep('SRP claim signature', passwordClaimSignature({ key, poolName: poolNameOf(poolId), userId: p.USER_ID_FOR_SRP, secretBlock: Buffer.from(p.SECRET_BLOCK, 'base64'), timestamp }));
+    const srp = await cip.send(new RespondToAuthChallengeCommand({ ClientId: clientId, ChallengeName: 'PASSWORD_VERIFIER', Session: start.Session, ChallengeResponses: { USERNAME: p.USER_ID_FOR_SRP, PASSWORD_CLAIM_SECRET_BLOCK: p.SECRET_BLOCK, TIMESTAMP: timestamp, PASSWORD_CLAIM_SIGNATURE: signature } }));
+    keep('SRP access token', srp.AuthenticationResult!.AccessToken);
+
+    // A new email: a verification code goes out.
+    const moved = uniqueEmail('moved');
+    since = Date.now();
+    await cip.send(new UpdateUserAttributesCommand({ AccessToken: tokens.AccessToken, UserAttributes: [{ Name: 'email', Value: moved }] }));
+    await cip.send(new VerifyUserAttributeCommand({ AccessToken: tokens.AccessToken, AttributeName: 'email', Code: keep('attribute code', await mail.code(moved, since)) }));
+
+    since = Date.now();
+    await cip.send(new ForgotPasswordCommand({ ClientId: clientId, Username: moved }));
+    const resetCode = keep('reset code', await mail.code(moved, since));
+    const resetPassword = keep('reset password', 'Reset-Passw0rd-2!');
+    await cip.send(new ConfirmForgotPasswordCommand({ ClientId: clientId, Username: moved, ConfirmationCode: resetCode, Password: resetPassword }));
+    const fresh = (await cip.send(new InitiateAuthCommand({ ClientId: clientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: moved, PASSWORD: resetPassword } }))).AuthenticationResult!;
+    keep('access token after reset', fresh.AccessToken);
+    await assert.rejects(cip.send(new ChangePasswordCommand({ AccessToken: fresh.AccessToken, PreviousPassword: keep('wrong previous password', 'Not-Mine-Passw0rd-3!'), ProposedPassword: 'Whatever-Passw0rd-4!' })));
+    await cip.send(new ChangePasswordCommand({ AccessToken: fresh.AccessToken, PreviousPassword: resetPassword, ProposedPassword: keep('changed password', 'Changed-Passw0rd-5!') }));
+    await cip.send(new GlobalSignOutCommand({ AccessToken: fresh.AccessToken }));
+
+    // Admin: an emailed temporary password, a set password; a client secret and SECRET_HASH.
+    const invited = uniqueEmail('invited');
+    since = Date.now();
+    await gh.admin.send(new AdminCreateUserCommand({ UserPoolId: poolId, Username: invited, DesiredDeliveryMediums: ['EMAIL'], UserAttributes: [{ Name: 'email', Value: invited }] }));
+    keep('emailed temporary password', /temporary password is (\S+?)\.?$/m.exec((await mail.next(invited, since)).text)?.[1]);
+    await gh.admin.send(new AdminSetUserPasswordCommand({ UserPoolId: poolId, Username: invited, Password: keep('admin-set password', 'Admin-Set-Passw0rd-6!'), Permanent: true }));
+    const secretClient = (await gh.admin.send(new CreateUserPoolClientCommand({ UserPoolId: poolId, ClientName: 'server', GenerateSecret: true, ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH'] }))).UserPoolClient!;
+    keep('client secret', secretClient.ClientSecret);
+    const secretHash = keep('secret hash', crypto.createHmac('sha256', secretClient.ClientSecret!).update(invited + secretClient.ClientId).digest('base64'));
+    await cip.send(new InitiateAuthCommand({ ClientId: secretClient.ClientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: invited, PASSWORD: 'Admin-Set-Passw0rd-6!', SECRET_HASH: secretHash } }));
+
+    // Malformed and invalid requests carrying a password: errors must not echo request content into the logs.
+    await rawCall(gh.url, 'SignUp', `{"ClientId":"${clientId}","Password":"${keep('password in bad JSON', 'Broken-Json-Passw0rd-7!')}"`);
+    await rawCall(gh.url, 'SignUp', JSON.stringify({ ClientId: clientId, Username: uniqueEmail('x'), Password: keep('over-long password', 'Too-Long-Passw0rd-8!'.repeat(20)) }));
+
+    keep('admin secret access key', ADMIN.secretAccessKey);
+    keep('master key', fs.readFileSync(path.join(gh.dataDir, 'master.key'), 'utf8').trim());
+    await new Promise((r) => setTimeout(r, 100)); // let the last log lines arrive
+    assertNoSecrets(gh, secrets);
+  } finally {
+    cip.destroy();
+    await gh.stop();
+    await mail.close();
+  }
+});
+
+test('no code or password reaches the logs in development-outbox mode, where messages are kept rather than sent', async () => {
+  const gh = await startGatehouse({ GATEHOUSE_LOG_LEVEL: 'debug' });
+  const cip = new CognitoIdentityProviderClient({ endpoint: gh.url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 });
+  try {
+    const { clientId } = await createPoolAndClient(gh);
+    const email = uniqueEmail('outbox');
+    const password = 'Outbox-Passw0rd-1!';
+    await cip.send(new SignUpCommand({ ClientId: clientId, Username: email, Password: password, UserAttributes: [{ Name: 'email', Value: email }] }));
+    const [kept] = await queryDatabase<{ body: string }>(gh, 'select body from outbox where destination = ?', [email]);
+    const code = /(\d{6})/.exec(kept.body)![1];
+    await cip.send(new ConfirmSignUpCommand({ ClientId: clientId, Username: email, ConfirmationCode: code }));
+    assert.ok(gh.logs.some((l) => l.includes('message kept in outbox')), 'the outbox line was written');
+    await new Promise((r) => setTimeout(r, 100));
+    assertNoSecrets(gh, new Map([['sign-up code', code], ['password', password], ['message text', kept.body]]));
+  } finally {
+    cip.destroy();
+    await gh.stop();
+  }
+});
