@@ -117,6 +117,13 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
       await db.schema.createIndex('auth_events_user').on('auth_events').columns(['user_id', 'created_at', 'id']).execute();
     },
   },
+  '0005_membership_by_user': {
+    // A user's groups are read at every sign-in: find them from the user, not by scanning the pool.
+    async up(db: Kysely<any>) {
+      await db.schema.dropIndex('user_groups_user').execute();
+      await db.schema.createIndex('user_groups_user').on('user_groups').columns(['user_id', 'pool_id', 'group_name']).execute();
+    },
+  },
 });
 
 /** The names of all migrations, in order: what a fully migrated store has recorded. */

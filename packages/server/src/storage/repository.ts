@@ -1,4 +1,4 @@
-import { Kysely, sql, type RawBuilder, type Selectable, type Insertable, type Updateable } from 'kysely';
+import { Kysely, sql, type ExpressionBuilder, type RawBuilder, type Selectable, type Insertable, type Updateable } from 'kysely';
 import type { Database, PoolTable, ClientTable, UserTable, GroupTable, CodeTable, AuthSessionTable, RefreshTokenTable, OutboxTable, PoolKeyTable } from './schema.js';
 import type { ImportJobTable, ImportChunkTable } from './schema.js';
 import type { AuthEventTable } from './schema.js';
@@ -226,8 +226,11 @@ export class KyselyRepository implements Repository {
   async createUser(user: Insertable<UserTable>) { await this.unique(() => this.db.insertInto('users').values(user).execute()); }
   getUser(poolId: string, id: string) { return this.db.selectFrom('users').selectAll().where('pool_id', '=', poolId).where('id', '=', id).executeTakeFirst(); }
   findUserByLogin(poolId: string, key: string) {
-    return this.db.selectFrom('users').selectAll().where('pool_id', '=', poolId)
-      .where((eb) => eb.or([eb('username_key', '=', key), eb('email_key', '=', key), eb('phone_key', '=', key), eb('preferred_username_key', '=', key)]))
+    // Each branch names pool_id so both databases can use every unique index (no scan of the pool).
+    const by = (column: 'username_key' | 'email_key' | 'phone_key' | 'preferred_username_key') =>
+      (eb: ExpressionBuilder<Database, 'users'>) => eb.and([eb('pool_id', '=', poolId), eb(column, '=', key)]);
+    return this.db.selectFrom('users').selectAll()
+      .where((eb) => eb.or([by('username_key')(eb), by('email_key')(eb), by('phone_key')(eb), by('preferred_username_key')(eb)]))
       .orderBy('username_key').executeTakeFirst();
   }
   async updateUser(poolId: string, id: string, patch: Updateable<UserTable>) {
@@ -302,9 +305,11 @@ export class KyselyRepository implements Repository {
     await this.db.deleteFrom('user_groups').where('pool_id', '=', poolId).where('group_name', '=', groupName).where('user_id', '=', userId).execute();
   }
   async listGroupsForUser(poolId: string, userId: string, limit: number, after?: string) {
-    let q = this.db.selectFrom('groups').innerJoin('user_groups', (j) => j.onRef('user_groups.pool_id', '=', 'groups.pool_id').onRef('user_groups.group_name', '=', 'groups.name'))
-      .selectAll('groups').where('groups.pool_id', '=', poolId).where('user_groups.user_id', '=', userId).orderBy('groups.name').limit(limit + 1);
-    if (after) q = q.where('groups.name', '>', cursor(after));
+    // Driven by the user's memberships, so the cost does not grow with the pool's groups or users.
+    let q = this.db.selectFrom('groups').selectAll().where('pool_id', '=', poolId)
+      .where('name', 'in', (eb) => eb.selectFrom('user_groups').select('group_name').where('user_id', '=', userId).where('pool_id', '=', poolId))
+      .orderBy('name').limit(limit + 1);
+    if (after) q = q.where('name', '>', cursor(after));
     return page(await q.execute(), limit, (g) => g.name);
   }
   async listUsersInGroup(poolId: string, groupName: string, limit: number, after?: string) {

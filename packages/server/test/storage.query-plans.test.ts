@@ -1,0 +1,39 @@
+// Sign-in lookups must not scan a pool: a 100,000-user pool once cost 10x a 1,000-user one because
+// the login lookup searched by pool_id alone. This checks SQLite's plans for the hot-path queries.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import { KyselyRepository } from '../src/storage/repository.js';
+import { migrate } from '../src/storage/migrations.js';
+
+test('login, membership and session lookups use full index keys, not a pool scan', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-plans-'));
+  const file = new Database(path.join(dir, 'plans.db'));
+  const seen: string[] = [];
+  const db = new Kysely<any>({ dialect: new SqliteDialect({ database: { close: () => file.close(), prepare: (text: string) => { seen.push(text); return file.prepare(text); } } }) });
+  try {
+    await migrate(db, 'sqlite');
+    const repo = new KyselyRepository(db, 'sqlite');
+    seen.length = 0;
+    await repo.findUserByLogin('local_pool', 'someone@example.com');
+    await repo.listGroupsForUser('local_pool', 'user-id', 100);
+    await repo.getSession('session-hash');
+    await repo.getRefreshToken('token-hash');
+    assert.equal(seen.length, 4);
+    for (const text of seen) {
+      const params = Array.from(text.matchAll(/\?/g), () => 'x');
+      const plan = (file.prepare('explain query plan ' + text).all(...params) as { detail: string }[]).map((r) => r.detail);
+      for (const step of plan) {
+        assert.doesNotMatch(step, /^SCAN /, `${text}\n${plan.join('\n')}`);
+        assert.doesNotMatch(step, /\(pool_id=\?\)$/, `searches a whole pool:\n${text}\n${plan.join('\n')}`);
+      }
+    }
+  } finally {
+    await db.destroy();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
