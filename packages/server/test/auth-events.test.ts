@@ -7,18 +7,17 @@ import {
   ChangePasswordCommand, ResendConfirmationCodeCommand, AdminListUserAuthEventsCommand, AdminCreateUserCommand, AdminInitiateAuthCommand,
   AdminRespondToAuthChallengeCommand, AdminDeleteUserCommand, type AuthEventType,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { MailCatcher, startGatehouse, createPoolAndClient, uniqueEmail, queryDatabase, type Gatehouse } from './support/harness.js';
+import { startMailSuite, uniqueEmail, queryDatabase, type MailCatcher, type MailSuite, type Gatehouse } from './support/harness.js';
 
 let gh: Gatehouse, mail: MailCatcher, poolId: string, clientId: string, cip: CognitoIdentityProviderClient;
 const PASSWORD = 'Events-Passw0rd!';
 
+let suite: MailSuite | undefined;
 before(async () => {
-  mail = await new MailCatcher().start();
-  gh = await startGatehouse({ GATEHOUSE_SMTP_URL: `smtp://127.0.0.1:${mail.port}` });
-  ({ poolId, clientId } = await createPoolAndClient(gh));
-  cip = new CognitoIdentityProviderClient({ endpoint: gh.url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 });
+  suite = await startMailSuite();
+  ({ gh, mail, poolId, clientId, cip } = suite);
 });
-after(async () => { cip?.destroy(); await gh?.stop(); await mail?.close(); });
+after(async () => { await suite?.stop(); });
 
 async function allEvents(username: string, pageSize?: number): Promise<AuthEventType[]> {
   const out: AuthEventType[] = [];

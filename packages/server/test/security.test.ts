@@ -8,18 +8,17 @@ import {
   CognitoIdentityProviderClient, SignUpCommand, ConfirmSignUpCommand, InitiateAuthCommand, RespondToAuthChallengeCommand,
   ForgotPasswordCommand, ConfirmForgotPasswordCommand, GetUserCommand, AdminConfirmSignUpCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { MailCatcher, startGatehouse, createPoolAndClient, uniqueEmail, rawCall, queryDatabase, type Gatehouse } from './support/harness.js';
+import { startMailSuite, createPoolAndClient, uniqueEmail, rawCall, queryDatabase, type MailCatcher, type MailSuite, type Gatehouse } from './support/harness.js';
 
 let gh: Gatehouse, mail: MailCatcher, poolId: string, clientId: string, cip: CognitoIdentityProviderClient;
 const PASSWORD = 'Sturdy-Passw0rd!';
 
+let suite: MailSuite | undefined;
 before(async () => {
-  mail = await new MailCatcher().start();
-  gh = await startGatehouse({ GATEHOUSE_SMTP_URL: `smtp://127.0.0.1:${mail.port}` });
-  ({ poolId, clientId } = await createPoolAndClient(gh));
-  cip = new CognitoIdentityProviderClient({ endpoint: gh.url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 });
+  suite = await startMailSuite();
+  ({ gh, mail, poolId, clientId, cip } = suite);
 });
-after(async () => { cip?.destroy(); await gh?.stop(); await mail?.close(); });
+after(async () => { await suite?.stop(); });
 
 async function err(p: Promise<unknown>) {
   try { await p; } catch (e) { return e as Error; }

@@ -245,3 +245,19 @@ export function unrefLongClientTimers() {
 
 /** Amplify debounces autoSignIn for 300 ms: a second call inside that window is dropped. */
 export const AUTO_SIGN_IN_DEBOUNCE_MS = 350;
+
+/** An SDK client for the unsigned operations (the credentials are never checked there). */
+export function userClient(url: string) {
+  return new CognitoIdentityProviderClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 });
+}
+
+export interface MailSuite { gh: Gatehouse; mail: MailCatcher; poolId: string; clientId: string; cip: CognitoIdentityProviderClient; stop(): Promise<void> }
+
+/** What most suites start with: a mail catcher, a server sending to it, one pool and app client, a user-side SDK client. */
+export async function startMailSuite(): Promise<MailSuite> {
+  const mail = await new MailCatcher().start();
+  const gh = await startGatehouse({ GATEHOUSE_SMTP_URL: `smtp://127.0.0.1:${mail.port}` });
+  const { poolId, clientId } = await createPoolAndClient(gh);
+  const cip = userClient(gh.url);
+  return { gh, mail, poolId, clientId, cip, async stop() { cip.destroy(); await gh.stop(); await mail.close(); } };
+}
