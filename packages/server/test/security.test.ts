@@ -164,3 +164,35 @@ test('replayed refresh token: with rotation and no grace, of racing refreshes ex
   const results = await Promise.allSettled(Array.from({ length: 8 }, () => cip.send(new GetTokensFromRefreshTokenCommand({ ClientId: rotating.clientId, RefreshToken: refresh }))));
   assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
 });
+
+test('email takeover: a code mailed to the old address cannot verify a new one', async () => {
+  const { AdminCreateUserCommand, AdminSetUserPasswordCommand, GetUserAttributeVerificationCodeCommand, UpdateUserAttributesCommand, VerifyUserAttributeCommand } = await import('@aws-sdk/client-cognito-identity-provider');
+  // No auto-verification: changing the email sends no new code, so the old one stays out.
+  const alias = await createPoolAndClient(gh, { UsernameAttributes: undefined, AliasAttributes: ['email'], AutoVerifiedAttributes: [], Schema: [] });
+  const own = uniqueEmail('attacker'), victim = uniqueEmail('victim');
+  await gh.admin.send(new AdminCreateUserCommand({ UserPoolId: alias.poolId, Username: 'taker', MessageAction: 'SUPPRESS', UserAttributes: [{ Name: 'email', Value: own }] }));
+  await gh.admin.send(new AdminSetUserPasswordCommand({ UserPoolId: alias.poolId, Username: 'taker', Password: PASSWORD, Permanent: true }));
+  const token = (await cip.send(new InitiateAuthCommand({ ClientId: alias.clientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: 'taker', PASSWORD } }))).AuthenticationResult!.AccessToken!;
+  const since = Date.now();
+  await cip.send(new GetUserAttributeVerificationCodeCommand({ AccessToken: token, AttributeName: 'email' }));
+  const code = await mail.code(own, since);
+  await cip.send(new UpdateUserAttributesCommand({ AccessToken: token, UserAttributes: [{ Name: 'email', Value: victim }] }));
+  assert.equal((await err(cip.send(new VerifyUserAttributeCommand({ AccessToken: token, AttributeName: 'email', Code: code }))))?.name, 'CodeMismatchException');
+  const attrs = (await cip.send(new GetUserCommand({ AccessToken: token }))).UserAttributes!;
+  assert.equal(attrs.find((a) => a.Name === 'email')?.Value, victim);
+  assert.equal(attrs.find((a) => a.Name === 'email_verified')?.Value, 'false');
+  // The victim's address is not an alias of the attacker's account.
+  assert.equal((await err(cip.send(new InitiateAuthCommand({ ClientId: alias.clientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: victim, PASSWORD } }))))?.name, 'NotAuthorizedException');
+});
+
+test('user enumeration through recovery: a real user with no code out and an unknown user answer alike, weak passwords too', async () => {
+  const real = await confirmedUser();
+  const ghost = uniqueEmail('ghost');
+  const confirm = (Username: string, Password: string) => err(cip.send(new ConfirmForgotPasswordCommand({ ClientId: clientId, Username, ConfirmationCode: '123456', Password })));
+  for (const password of [PASSWORD, 'weak']) {
+    const a = await confirm(real, password), b = await confirm(ghost, password);
+    assert.equal(a?.name, b?.name, password);
+    assert.equal(a?.message, b?.message, password);
+  }
+  assert.equal((await confirm(ghost, 'weak'))?.name, 'InvalidPasswordException');
+});

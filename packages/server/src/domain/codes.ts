@@ -6,27 +6,34 @@ import { limitCodes } from './limits.js';
 export const CODE_MAX_ATTEMPTS = 5;
 export const CODE_TTL = { signUp: 24 * 3600e3, attribute: 24 * 3600e3, forgotPassword: 3600e3 } as const;
 
-// Codes are stored only as keyed HMACs bound to user and purpose, with an attempt counter;
-// single use is a conditional update, so two racing requests cannot both succeed. At most 5 codes
-// per user and purpose go out in 15 minutes (GATEHOUSE_LIMIT_CODES_PER_USER): LimitExceededException.
-export async function issueCode(ctx: Ctx, poolId: string, userId: string, purpose: string, ttlMs: number): Promise<string> {
+// Codes are stored only as keyed HMACs bound to user, purpose and the address the code went to, so
+// a code proves control of that address only: once the email or phone changes, it no longer works.
+// Attempts are counted; single use is a conditional update, so racing requests cannot both succeed.
+// At most 5 codes per user and purpose go out in 15 minutes (GATEHOUSE_LIMIT_CODES_PER_USER).
+export async function issueCode(ctx: Ctx, poolId: string, userId: string, purpose: string, destination: string, ttlMs: number): Promise<string> {
   await limitCodes(ctx, userId, purpose);
   const code = randomDigits(6);
   const now = ctx.now();
   await ctx.repo.putCode({
     id: crypto.randomUUID(), pool_id: poolId, user_id: userId, purpose,
-    code_hmac: ctx.secrets.mac('code', userId, purpose, code), attempts: 0, expires_at: now + ttlMs, consumed_at: null, created_at: now,
+    code_hmac: ctx.secrets.mac('code', userId, purpose, destination, code), attempts: 0, expires_at: now + ttlMs, consumed_at: null, created_at: now,
   });
   return code;
 }
 
-export async function useCode(ctx: Ctx, userId: string, purpose: string, code: string): Promise<void> {
+const mismatch = () => new CodeMismatchException('Invalid verification code provided, please try again.');
+
+/** The answer for a user who does not exist: the same as for a user with no code out, so neither tells. */
+export const noCodeForUnknownUser = mismatch;
+
+export async function useCode(ctx: Ctx, userId: string, purpose: string, destination: string, code: string): Promise<void> {
   const now = ctx.now();
   const live = await ctx.repo.getLiveCode(userId, purpose, now);
-  if (!live || live.expires_at < now || live.attempts >= CODE_MAX_ATTEMPTS) throw new ExpiredCodeException('Invalid code provided, please request a code again.');
-  if (!safeEqual(live.code_hmac, ctx.secrets.mac('code', userId, purpose, code))) {
+  if (!live) throw mismatch();
+  if (live.expires_at < now || live.attempts >= CODE_MAX_ATTEMPTS) throw new ExpiredCodeException('Invalid code provided, please request a code again.');
+  if (!safeEqual(live.code_hmac, ctx.secrets.mac('code', userId, purpose, destination, code))) {
     await ctx.repo.bumpCodeAttempt(live.id, CODE_MAX_ATTEMPTS);
-    throw new CodeMismatchException('Invalid verification code provided, please try again.');
+    throw mismatch();
   }
   if (!(await ctx.repo.consumeCode(live.id, CODE_MAX_ATTEMPTS, now))) throw new ExpiredCodeException('Invalid code provided, please request a code again.');
 }

@@ -20,11 +20,11 @@ async function saveAttributes(ctx: Ctx, pool: LoadedPool, user: User, attributes
   }
 }
 
-async function sendAttributeCode(ctx: Ctx, pool: LoadedPool, user: User, attribute: 'email' | 'phone_number') {
-  const to = user.attributes[attribute];
+/** Issues a code for `to`, the attribute's value; sending is separate, so a refused code changes nothing. */
+async function attributeCode(ctx: Ctx, pool: LoadedPool, user: User, attribute: 'email' | 'phone_number', to: string | undefined) {
   if (!to) throw new InvalidParameterException(`The user has no ${attribute} to verify.`);
-  const code = await issueCode(ctx, pool.id, user.id, `verify:${attribute}`, CODE_TTL.attribute);
-  return ctx.messages.sendCode(pool, { medium: attribute === 'email' ? 'EMAIL' : 'SMS', attribute, to }, code);
+  const code = await issueCode(ctx, pool.id, user.id, `verify:${attribute}`, to, CODE_TTL.attribute);
+  return () => ctx.messages.sendCode(pool, { medium: attribute === 'email' ? 'EMAIL' : 'SMS', attribute, to }, code);
 }
 
 /**
@@ -40,10 +40,12 @@ export async function updateAttributes(ctx: Ctx, pool: LoadedPool, user: User, c
     if (!admin && (pool.config.AutoVerifiedAttributes ?? []).includes(a)) toVerify.push(a);
   }
   if (toVerify.length && beforeSending) await beforeSending();
+  // Codes first (the per-user cap may refuse them), then the change, then the messages.
+  const sends = [];
+  for (const a of toVerify) sends.push(await attributeCode(ctx, pool, user, a, attributes[a]));
   await saveAttributes(ctx, pool, user, attributes);
-  const updated = { ...user, attributes };
   const deliveries = [];
-  for (const a of toVerify) deliveries.push(await sendAttributeCode(ctx, pool, updated, a));
+  for (const send of sends) deliveries.push(await send());
   return deliveries;
 }
 
@@ -88,7 +90,7 @@ publicOp('GetUserAttributeVerificationCode', async (ctx, input) => {
   const name = input.str('AttributeName', { max: 32 });
   if (name !== 'email' && name !== 'phone_number') throw new InvalidParameterException(`Attribute ${name} cannot be verified.`);
   await throttle(ctx, claims.clientId, ['codes']);
-  return { CodeDeliveryDetails: await sendAttributeCode(ctx, pool, user, name) };
+  return { CodeDeliveryDetails: await (await attributeCode(ctx, pool, user, name, user.attributes[name]))() };
 });
 
 publicOp('VerifyUserAttribute', async (ctx, input) => {
@@ -96,7 +98,7 @@ publicOp('VerifyUserAttribute', async (ctx, input) => {
   const name = input.str('AttributeName', { max: 32 });
   const code = input.str('Code', codeRule);
   if (name !== 'email' && name !== 'phone_number') throw new InvalidParameterException(`Attribute ${name} cannot be verified.`);
-  await useCode(ctx, user.id, `verify:${name}`, code);
+  await useCode(ctx, user.id, `verify:${name}`, user.attributes[name] ?? '', code);
   await saveAttributes(ctx, pool, user, { ...user.attributes, [`${name}_verified`]: 'true' });
   return {};
 });

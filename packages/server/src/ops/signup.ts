@@ -1,12 +1,14 @@
 import { publicOp } from '../wire/operations.js';
-import { CodeMismatchException, InvalidParameterException, NotAuthorizedException, UserNotFoundException } from '../errors.js';
+import { InvalidParameterException, NotAuthorizedException, UserNotFoundException } from '../errors.js';
 import type { Ctx } from '../domain/context.js';
 import type { LoadedClient, LoadedPool } from '../domain/pools.js';
 import { findUser, loginKeys, missingRequired, newUsername, uniqueError, validateAttributes, type User } from '../domain/users.js';
 import { sealPassword } from '../domain/passwords.js';
 import { checkSecretHash } from '../domain/signin.js';
 import { createSession } from '../domain/sessions.js';
-import { CODE_TTL, issueCode, useCode } from '../domain/codes.js';
+import { CODE_TTL, issueCode, useCode, noCodeForUnknownUser } from '../domain/codes.js';
+import { checkPassword } from '../domain/password-policy.js';
+import { passwordPolicy } from '../domain/pools.js';
 import { maskDestination, type CodeDeliveryDetails } from '../domain/messages.js';
 import { clientOf, codeRule, usernameRule } from './common.js';
 import { limitCodes, throttle } from '../domain/limits.js';
@@ -48,7 +50,7 @@ async function simulatedCodeDelivery(ctx: Ctx, pool: LoadedPool, login: string, 
 async function sendSignUpCode(ctx: Ctx, pool: LoadedPool, user: User) {
   const channel = signUpChannel(pool, user);
   if (!channel) return undefined;
-  const code = await issueCode(ctx, pool.id, user.id, `signUp:${channel.attribute}`, CODE_TTL.signUp);
+  const code = await issueCode(ctx, pool.id, user.id, `signUp:${channel.attribute}`, channel.to, CODE_TTL.signUp);
   return ctx.messages.sendCode(pool, channel, code);
 }
 
@@ -110,11 +112,11 @@ publicOp('SignUp', async (ctx, input) => {
 publicOp('ConfirmSignUp', async (ctx, input) => {
   const { pool, client, user } = await namedUser(ctx, input);
   const code = input.str('ConfirmationCode', codeRule);
-  if (!user) return noSuchUser(client, new CodeMismatchException('Invalid verification code provided, please try again.'));
+  if (!user) return noSuchUser(client, noCodeForUnknownUser());
   if (user.status !== 'UNCONFIRMED') throw new NotAuthorizedException(`User cannot be confirmed. Current status is ${user.status}`);
   const channel = signUpChannel(pool, user);
   const attribute = channel?.attribute ?? 'email';
-  await useCode(ctx, user.id, `signUp:${attribute}`, code);
+  await useCode(ctx, user.id, `signUp:${attribute}`, channel?.to ?? '', code);
   const attributes = { ...user.attributes, [`${attribute}_verified`]: 'true' };
   try {
     await ctx.repo.updateUser(pool.id, user.id, { status: 'CONFIRMED', attributes: JSON.stringify(attributes), ...loginKeys(pool, user.username, attributes), updated_at: ctx.now() });
@@ -144,7 +146,7 @@ publicOp('ForgotPassword', async (ctx, input) => {
   if (!user.enabled) throw new NotAuthorizedException('User is disabled.');
   const channel = recoveryChannel(pool, user);
   if (!channel) throw new InvalidParameterException('Cannot reset password for the user as there is no registered/verified email or phone_number');
-  const code = await issueCode(ctx, pool.id, user.id, 'forgotPassword', CODE_TTL.forgotPassword);
+  const code = await issueCode(ctx, pool.id, user.id, 'forgotPassword', channel.to, CODE_TTL.forgotPassword);
   const delivery = await ctx.messages.sendCode(pool, channel, code);
   await recordAuthEvent(ctx, user, 'ForgotPassword', 'InProgress');
   return { CodeDeliveryDetails: delivery };
@@ -155,9 +157,11 @@ publicOp('ConfirmForgotPassword', async (ctx, input) => {
   const code = input.str('ConfirmationCode', codeRule);
   const password = input.str('Password', { max: 256 });
   await throttle(ctx, client.id, ['recovery']);
-  if (!user) return noSuchUser(client, new CodeMismatchException('Invalid verification code provided, please try again.'));
-  const sealed = sealPassword(ctx, pool, user, password);
-  await useCode(ctx, user.id, 'forgotPassword', code).catch(async (e) => {
+  // The policy is checked before the user is looked at, so a weak password tells nothing about who exists.
+  checkPassword(password, passwordPolicy(pool));
+  if (!user) return noSuchUser(client, noCodeForUnknownUser());
+  const sealed = sealPassword(ctx, pool, user, password, false);
+  await useCode(ctx, user.id, 'forgotPassword', recoveryChannel(pool, user)?.to ?? '', code).catch(async (e) => {
     await recordAuthEvent(ctx, user, 'ForgotPassword', 'Fail');
     throw e;
   });
