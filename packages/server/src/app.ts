@@ -54,7 +54,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     messages: new Messenger(repo, log, { smtpUrl: config.smtpUrl, emailFrom: config.emailFrom, smsWebhookUrl: config.smsWebhookUrl }),
     tokens: new TokenService(repo, secrets, config.publicUrl),
   };
-  const app = Fastify({ bodyLimit: BODY_LIMIT, requestTimeout: 30_000, trustProxy: trustProxy(config.trustProxy), return503OnClosing: true });
+  const app = Fastify({ bodyLimit: BODY_LIMIT, requestTimeout: 600_000 /* CSV uploads of up to 100 MB stream through; API bodies are bounded by bodyLimit */, trustProxy: trustProxy(config.trustProxy), return503OnClosing: true });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   app.addHook('onRequest', async (req, reply) => cors(req, reply));

@@ -107,3 +107,11 @@ test('storage is capped: a user keeps the newest 100 events; deleting the user d
   assert.equal(Number((await queryDatabase<{ n: number }>(gh, 'select count(*) as n from auth_events where user_id = ?', [sub]))[0].n), 0);
   await assert.rejects(gh.admin.send(new AdminListUserAuthEventsCommand({ UserPoolId: poolId, Username: email })), { name: 'UserNotFoundException' });
 });
+
+test('a forged NextToken is a client mistake, not an internal error', async () => {
+  const email = uniqueEmail('forged');
+  await cip.send(new SignUpCommand({ ClientId: clientId, Username: email, Password: PASSWORD, UserAttributes: [{ Name: 'email', Value: email }] }));
+  for (const NextToken of ['AA', 'not-base64!', Buffer.from('99999999999999999999999:x').toString('base64url')]) {
+    await assert.rejects(gh.admin.send(new AdminListUserAuthEventsCommand({ UserPoolId: poolId, Username: email, NextToken })), { name: 'InvalidParameterException' });
+  }
+});

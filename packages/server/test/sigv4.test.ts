@@ -30,6 +30,7 @@ interface SignArgs {
   applyChecksum?: boolean;
   extraHeaders?: Record<string, string>;
   sessionToken?: string;
+  unsignable?: string[];
 }
 
 // Signs with the real SDK signer and shapes the result like a node IncomingMessage would.
@@ -58,7 +59,7 @@ async function sign(a: SignArgs = {}): Promise<SignedRequest> {
       },
       body,
     },
-    { signingDate: a.date ?? NOW },
+    { signingDate: a.date ?? NOW, unsignableHeaders: new Set(a.unsignable ?? []) },
   );
   const qs = Object.entries(a.query ?? {})
     .flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => `${encodeURIComponent(k)}=${encodeURIComponent(x)}`))
@@ -226,4 +227,12 @@ test('host must be signed', async () => {
     name: 'InvalidSignatureException',
     message: /'Host' or ':authority' must be a 'SignedHeader'/,
   });
+});
+
+test('operation swap: x-amz-target must be signed when present', async () => {
+  const req = await sign({ unsignable: ['x-amz-target'] });
+  assert.doesNotMatch(String(req.headers.authorization), /x-amz-target/);
+  // Left unsigned, the target could be changed on a captured request (ListUsers -> AdminDeleteUser).
+  const swapped = { ...req, headers: { ...req.headers, 'x-amz-target': 'AWSCognitoIdentityProviderService.AdminDeleteUser' } };
+  assert.throws(() => verifySigV4(swapped, opts), { name: 'InvalidSignatureException', message: /x-amz-target/ });
 });

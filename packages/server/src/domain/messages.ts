@@ -19,7 +19,8 @@ export function maskDestination(medium: 'EMAIL' | 'SMS', value: string): string 
 export class Messenger {
   private mail?: Transporter;
   constructor(private repo: Repository, private log: Logger, private opts: { smtpUrl?: string; emailFrom: string; smsWebhookUrl?: string }) {
-    if (opts.smtpUrl) this.mail = nodemailer.createTransport(opts.smtpUrl);
+    // Bounded, so a stalled mail server fails the request instead of holding it (and shutdown) for minutes.
+    if (opts.smtpUrl) this.mail = nodemailer.createTransport(opts.smtpUrl, { connectionTimeout: 5000, greetingTimeout: 5000, socketTimeout: 10000 } as object);
   }
 
   async send(poolId: string, medium: 'EMAIL' | 'SMS', to: string, subject: string, body: string): Promise<void> {

@@ -7,7 +7,7 @@ import { randomToken, sha256 } from './secrets.js';
 export type SessionState =
   | { challenge: 'PASSWORD_VERIFIER'; flow: string; userId?: string; login: string; srpUserId: string; A: string; B: string; b: string; secretBlock: string }
   | { challenge: 'NEW_PASSWORD_REQUIRED'; flow: string; userId: string }
-  | { challenge: 'SELECT_CHALLENGE'; flow: string; userId?: string; login: string; options: string[] }
+  | { challenge: 'SELECT_CHALLENGE'; flow: string; login: string; options: string[] }
   | { challenge: 'SIGN_UP_CONFIRMED'; flow: string; userId: string };
 
 export interface OpenSession { id: string; state: SessionState; attempts: number }

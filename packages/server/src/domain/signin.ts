@@ -127,18 +127,19 @@ async function answerPasswordVerifier(ctx: Ctx, pool: LoadedPool, client: Loaded
   const row = state.userId ? await ctx.repo.getUser(pool.id, state.userId) : undefined;
   const user = row && parseUser(row);
   const stored = user && openPassword(ctx, pool, user);
-  if (!user || !stored || user.username !== state.srpUserId) {
-    if (!preventsEnumeration(client)) throw new UserNotFoundException('User does not exist.');
-    throw wrongPassword();
-  }
+  const real = !!(user && stored && user.username === state.srpUserId);
+  if (!real && !preventsEnumeration(client)) throw new UserNotFoundException('User does not exist.');
+  // A simulated challenge is answered after the same modular exponentiations as a real one.
+  const verifier = real ? stored!.verifier : ctx.secrets.macBytes('fake-verifier', pool.id, state.login.toLowerCase());
   let ok = false;
   try {
-    const key = serverSessionKey({ A: Buffer.from(state.A, 'hex'), B: Buffer.from(state.B, 'hex'), b: Buffer.from(state.b, 'hex'), verifier: stored.verifier });
+    const key = serverSessionKey({ A: Buffer.from(state.A, 'hex'), B: Buffer.from(state.B, 'hex'), b: Buffer.from(state.b, 'hex'), verifier });
     const expected = passwordClaimSignature({ key, poolName: poolNameOf(pool.id), userId: state.srpUserId, secretBlock: Buffer.from(block, 'base64'), timestamp: ts });
     ok = safeEqual(sha256(block), state.secretBlock) && verifyClaim(expected, claim);
   } catch (e) {
     if (!(e instanceof SrpError)) throw e;
   }
+  if (!real || !user) throw wrongPassword();
   const locked = user.locked_until > ctx.now();
   if (locked || !ok) {
     if (!locked) await recordFailure(ctx, pool, user);
@@ -265,10 +266,9 @@ async function startUserAuth(ctx: Ctx, pool: LoadedPool, client: LoadedClient, p
   const choice = params.PREFERRED_CHALLENGE;
   if (choice) return chooseFirstFactor(ctx, pool, client, login, choice, params, allowed);
   const options = allowed.includes('PASSWORD') ? ['PASSWORD', 'PASSWORD_SRP', ...allowed.filter((f) => f !== 'PASSWORD')] : allowed;
-  const user = await findUser(ctx, pool, login);
   return {
     ChallengeName: 'SELECT_CHALLENGE',
-    Session: await createSession(ctx, pool, client, { challenge: 'SELECT_CHALLENGE', flow: 'USER_AUTH', userId: user?.id, login, options }),
+    Session: await createSession(ctx, pool, client, { challenge: 'SELECT_CHALLENGE', flow: 'USER_AUTH', login, options }),
     ChallengeParameters: {},
     AvailableChallenges: options,
   };
@@ -292,7 +292,7 @@ export async function respondToChallenge(ctx: Ctx, pool: LoadedPool, client: Loa
   const s = await openSession(ctx, client, sessionToken);
   const state = s.state;
   if (state.challenge !== challengeName) throw new InvalidParameterException(`Invalid challenge name ${challengeName}: the session expects ${state.challenge}`);
-  if (responses.USERNAME) checkSecretHash(client, responses.USERNAME, responses.SECRET_HASH);
+  if (client.secret) checkSecretHash(client, responses.USERNAME ?? '', responses.SECRET_HASH);
   switch (state.challenge) {
     case 'PASSWORD_VERIFIER':
       await consumeSession(ctx, s);

@@ -31,6 +31,12 @@ export function validateAttributes(pool: LoadedPool, attrs: { Name: string; Valu
     if (Name === 'sub') throw new InvalidParameterException('Cannot modify an already provided sub attribute');
     const known = standardAttributes.has(Name) || (Name.startsWith('custom:') && customDeclared(pool, Name)) || (opts.admin && Name.startsWith('dev:'));
     if (!known) throw new InvalidParameterException(`Attribute does not exist in the schema: ${Name}`);
+    // Checked here, not only at the wire, because imports arrive through CSV: PostgreSQL text cannot
+    // hold U+0000, and values that become lookup keys must fit an index entry.
+    if (Value.includes('\u0000') || Name.includes('\u0000')) throw new InvalidParameterException(`Invalid character in attribute ${Name.replaceAll('\u0000', '')}`);
+    if ((Name === 'email' || Name === 'phone_number' || Name === 'preferred_username') && [...Value].length > (Name === 'email' ? 256 : 128)) {
+      throw new InvalidParameterException(`Attribute ${Name} is too long.`);
+    }
     if (Name === 'email' && Value && !emailPattern.test(Value)) throw new InvalidParameterException('Invalid email address format.');
     if (Name === 'phone_number' && Value && !phonePattern.test(Value)) throw new InvalidParameterException('Invalid phone number format.');
     if ((Name === 'email_verified' || Name === 'phone_number_verified') && Value !== 'true' && Value !== 'false') {

@@ -9,7 +9,7 @@ adminOp('AdminListUserAuthEvents', async (ctx, input) => {
   const user = await adminFindUser(ctx, pool, input.str('Username', usernameRule));
   const limit = input.optInt('MaxResults', 0, 60) || 60;
   const after = decodeToken(input.optStr('NextToken', { max: 1024 }));
-  if (after !== undefined && !/^\d+:[\w-]+$/.test(after)) throw new InvalidParameterException('Invalid NextToken');
+  if (after !== undefined && !/^\d{1,15}:[\w-]+$/.test(after)) throw new InvalidParameterException('Invalid NextToken');
   const page = await ctx.repo.listAuthEvents(user.id, limit, after);
   return { AuthEvents: page.items.map(authEventType), ...(page.next ? { NextToken: encodeToken(page.next) } : {}) };
 });

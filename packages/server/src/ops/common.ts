@@ -1,4 +1,4 @@
-import { NotAuthorizedException } from '../errors.js';
+import { InvalidParameterException, NotAuthorizedException } from '../errors.js';
 import type { Ctx } from '../domain/context.js';
 import type { Input } from '../wire/input.js';
 import { loadClient, loadPool, loadPoolClient } from '../domain/pools.js';
@@ -36,10 +36,10 @@ export async function authenticated(ctx: Ctx, input: Input) {
 export function encodeToken(next: string | undefined) {
   return next === undefined ? undefined : Buffer.from(next, 'utf8').toString('base64url');
 }
+/** Reads a pagination token this server handed out; anything else is the caller's mistake. */
 export function decodeToken(token: string | undefined) {
   if (token === undefined) return undefined;
-  const cursor = Buffer.from(token, 'base64url').toString('utf8');
-  // Keys never hold U+0000, and PostgreSQL text cannot: such a token was not ours.
-  if (cursor.includes('\u0000')) throw new Error('invalid pagination token');
-  return cursor;
+  const text = Buffer.from(token, 'base64url').toString('utf8');
+  if (!text || text.includes('\u0000') || Buffer.from(text, 'utf8').toString('base64url') !== token) throw new InvalidParameterException('Invalid pagination token');
+  return text;
 }

@@ -72,7 +72,7 @@ adminOp('ListUserImportJobs', async (ctx, input) => {
   let after: string | undefined;
   try {
     after = decodeToken(input.optStr('PaginationToken', { max: 131072, pattern: /^[\S]+$/ }));
-    if (after !== undefined && !/^[0-9]+:import-[0-9a-zA-Z-]+$/.test(after)) throw new Error('bad token');
+    if (after !== undefined && !/^[0-9]{1,15}:import-[0-9a-zA-Z-]+$/.test(after)) throw new Error('bad token');
   } catch {
     throw new InvalidParameterException('Invalid pagination token');
   }

@@ -150,6 +150,9 @@ export function verifySigV4(req: SignedRequest, opts: SigV4Options): { accessKey
 
   if (!a.signedHeaders.includes('host'))
     throw new InvalidSignatureException(`'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.`);
+  // The operation is chosen by x-amz-target: unsigned, a captured request could be replayed as another one.
+  if (headerValue(req.headers, 'x-amz-target') !== undefined && !a.signedHeaders.includes('x-amz-target'))
+    throw new InvalidSignatureException(`'x-amz-target' must be a 'SignedHeader' in the AWS Authorization.`);
 
   const secret = opts.lookupSecret(a.accessKeyId);
   if (secret === undefined)
