@@ -22,6 +22,7 @@ export {
 } from './group.js';
 export { modPow, modPowBigInt } from './modpow.js';
 export {
+  checkPublic,
   clientEphemeral,
   clientSessionKey,
   computeU,

@@ -55,7 +55,7 @@ export function deriveKey(u: Uint8Array, S: Uint8Array): Buffer {
  * a genuine peer never produces — ≡ 0 (the SRP-6a check; would force S = 0),
  * ≡ ±1 — and oversize inputs, which bounds the BigInt work per request.
  */
-function checkPublic(value: Uint8Array, name: 'SRP_A' | 'SRP_B'): bigint {
+export function checkPublic(value: Uint8Array, name: 'SRP_A' | 'SRP_B'): bigint {
   const x = toBigInt(value);
   if (x >= 1n << BigInt(N_BYTES * 8)) throw new SrpError(`${name} is longer than the group modulus`);
   const r = x % N;

@@ -4,7 +4,6 @@ import { CodeDeliveryFailureException } from '../errors.js';
 import type { Repository } from '../storage/repository.js';
 import type { Logger } from '../log.js';
 import { defaultVerificationTemplate, type LoadedPool } from './pools.js';
-import type { User } from './users.js';
 
 export interface CodeDeliveryDetails { Destination: string; DeliveryMedium: 'EMAIL' | 'SMS'; AttributeName: string }
 
@@ -40,15 +39,6 @@ export class Messenger {
       this.log.error('message delivery failed', { poolId, medium, error: String((e as Error).message) });
       throw new CodeDeliveryFailureException('Unable to deliver the verification code.');
     }
-  }
-
-  /** Where codes for a user go: email unless the pool or the user only has a phone. */
-  static channelFor(user: User, prefer?: 'email' | 'phone_number'): { medium: 'EMAIL' | 'SMS'; attribute: string; to: string } | undefined {
-    const email = user.attributes.email, phone = user.attributes.phone_number;
-    if (prefer === 'phone_number' && phone) return { medium: 'SMS', attribute: 'phone_number', to: phone };
-    if (email) return { medium: 'EMAIL', attribute: 'email', to: email };
-    if (phone) return { medium: 'SMS', attribute: 'phone_number', to: phone };
-    return undefined;
   }
 
   /** Sends a code with the pool's verification template and answers CodeDeliveryDetails. */

@@ -104,6 +104,11 @@ export function isAlias(pool: LoadedPool, attr: string) {
   return pool.config.AliasAttributes?.includes(attr) ?? false;
 }
 
+/** Whether the client hides which users exist (PreventUserExistenceErrors ENABLED, our default). */
+export function hidesUsers(client: LoadedClient) {
+  return client.config.PreventUserExistenceErrors !== 'LEGACY';
+}
+
 export function requireFlow(client: LoadedClient, ...flows: string[]) {
   if (!flows.some((f) => client.config.ExplicitAuthFlows.includes(f))) {
     throw new InvalidParameterException(`${flows[0].replace(/^ALLOW_/, '')} flow is not enabled for this client.`);

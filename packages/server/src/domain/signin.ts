@@ -1,13 +1,13 @@
 import crypto from 'node:crypto';
 import {
-  serverEphemeral, serverSessionKey, passwordClaimSignature, verifyClaim, poolNameOf, padHex, fromHex, toBigInt, N, SrpError,
+  serverEphemeral, serverSessionKey, passwordClaimSignature, verifyClaim, poolNameOf, padHex, fromHex, checkPublic, SrpError,
 } from '@gatehouse/srp';
 import {
   InvalidParameterException, NotAuthorizedException, PasswordResetRequiredException, UserNotConfirmedException, UserNotFoundException,
 } from '../errors.js';
 import type { Ctx } from './context.js';
 import type { LoadedClient, LoadedPool } from './pools.js';
-import { requireFlow, isUsernameAttribute, tokenLifetimes } from './pools.js';
+import { requireFlow, isUsernameAttribute, tokenLifetimes, hidesUsers } from './pools.js';
 import { findUser, parseUser, missingRequired, validateAttributes, loginKeys, uniqueError, type User } from './users.js';
 import { burnPasswordCheck, openPassword, passwordMatches, sealPassword } from './passwords.js';
 import { createSession, openSession, consumeSession, type SessionState } from './sessions.js';
@@ -34,12 +34,8 @@ export function lockedUntil(now: number, failures: number): number {
   return now + Math.min(2 ** (failures - LOCKOUT_FREE_FAILURES), MAX_LOCK_SECONDS) * 1000;
 }
 
-function preventsEnumeration(client: LoadedClient) {
-  return client.config.PreventUserExistenceErrors !== 'LEGACY';
-}
-
 function unknownUser(client: LoadedClient): Error {
-  return preventsEnumeration(client) ? wrongPassword() : new UserNotFoundException('User does not exist.');
+  return hidesUsers(client) ? wrongPassword() : new UserNotFoundException('User does not exist.');
 }
 
 async function recordFailure(ctx: Ctx, pool: LoadedPool, user: User) {
@@ -60,15 +56,23 @@ async function verifyPasswordFactor(ctx: Ctx, pool: LoadedPool, client: LoadedCl
     burnPasswordCheck(ctx, pool, login, password);
     throw unknownUser(client);
   }
+  await settlePasswordCheck(ctx, pool, user, passwordMatches(ctx, pool, user, password), 'SignIn');
+  return user;
+}
+
+/**
+ * How every password check ends: a locked user fails whatever they sent (without extending the
+ * lock); a failure counts toward lockout, is recorded and answered as a wrong password; a success
+ * clears the count.
+ */
+export async function settlePasswordCheck(ctx: Ctx, pool: LoadedPool, user: User, ok: boolean, event: 'SignIn' | 'PasswordChange') {
   const locked = user.locked_until > ctx.now();
-  const ok = passwordMatches(ctx, pool, user, password);
   if (locked || !ok) {
     if (!locked) await recordFailure(ctx, pool, user);
-    await recordAuthEvent(ctx, user, 'SignIn', 'Fail', 'Failure');
+    await recordAuthEvent(ctx, user, event, 'Fail', 'Failure');
     throw wrongPassword();
   }
   await clearFailures(ctx, pool, user);
-  return user;
 }
 
 /** A stable stand-in for USER_ID_FOR_SRP of a user who does not exist, shaped like a real one. */
@@ -85,16 +89,15 @@ function fakeSrpUserId(ctx: Ctx, pool: LoadedPool, login: string) {
 async function startSrp(ctx: Ctx, pool: LoadedPool, client: LoadedClient, flow: string, login: string, srpA: string): Promise<ChallengeAnswer> {
   let A: Buffer;
   try {
+    // A ≡ 0, 1 or -1 (mod N) would make the session key guessable without the password.
     A = fromHex(srpA);
+    checkPublic(A, 'SRP_A');
   } catch {
     throw new InvalidParameterException('Invalid SRP_A');
   }
-  // A ≡ 0, 1 or -1 (mod N) would make the session key guessable without the password.
-  const a = A.length <= 512 ? toBigInt(A) % N : 0n;
-  if (a === 0n || a === 1n || a === N - 1n) throw new InvalidParameterException('Invalid SRP_A');
   const user = await findUser(ctx, pool, login);
   const stored = user ? openPassword(ctx, pool, user) : undefined;
-  if (!user && !preventsEnumeration(client)) throw new UserNotFoundException('User does not exist.');
+  if (!user && !hidesUsers(client)) throw new UserNotFoundException('User does not exist.');
   if (user?.status === 'RESET_REQUIRED') throw new PasswordResetRequiredException('Password reset required for the user');
   const salt = stored?.salt ?? ctx.secrets.macBytes('fake-salt', pool.id, login.toLowerCase()).subarray(0, 16);
   const verifier = stored?.verifier ?? ctx.secrets.macBytes('fake-verifier', pool.id, login.toLowerCase());
@@ -128,7 +131,7 @@ async function answerPasswordVerifier(ctx: Ctx, pool: LoadedPool, client: Loaded
   const user = row && parseUser(row);
   const stored = user && openPassword(ctx, pool, user);
   const real = !!(user && stored && user.username === state.srpUserId);
-  if (!real && !preventsEnumeration(client)) throw new UserNotFoundException('User does not exist.');
+  if (!real && !hidesUsers(client)) throw new UserNotFoundException('User does not exist.');
   // A simulated challenge is answered after the same modular exponentiations as a real one.
   const verifier = real ? stored!.verifier : ctx.secrets.macBytes('fake-verifier', pool.id, state.login.toLowerCase());
   let ok = false;
@@ -140,13 +143,7 @@ async function answerPasswordVerifier(ctx: Ctx, pool: LoadedPool, client: Loaded
     if (!(e instanceof SrpError)) throw e;
   }
   if (!real || !user) throw wrongPassword();
-  const locked = user.locked_until > ctx.now();
-  if (locked || !ok) {
-    if (!locked) await recordFailure(ctx, pool, user);
-    await recordAuthEvent(ctx, user, 'SignIn', 'Fail', 'Failure');
-    throw wrongPassword();
-  }
-  await clearFailures(ctx, pool, user);
+  await settlePasswordCheck(ctx, pool, user, ok, 'SignIn');
   return afterFirstFactor(ctx, pool, client, user, state.flow);
 }
 

@@ -127,7 +127,3 @@ export function userType(user: User, attributesKey: 'Attributes' | 'UserAttribut
     UserStatus: user.status,
   };
 }
-
-export function assertEnabled(user: User) {
-  if (!user.enabled) throw new NotAuthorizedException('User is disabled.');
-}

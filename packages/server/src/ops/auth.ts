@@ -6,9 +6,15 @@ import { safeEqual, sha256 } from '../domain/secrets.js';
 import { authenticated, clientOf, poolClientOf, poolOf, usernameRule } from './common.js';
 import { throttle } from '../domain/limits.js';
 import type { Ctx } from '../domain/context.js';
+import type { LoadedClient } from '../domain/pools.js';
 
 const flows = ['USER_SRP_AUTH', 'REFRESH_TOKEN_AUTH', 'REFRESH_TOKEN', 'CUSTOM_AUTH', 'ADMIN_NO_SRP_AUTH', 'USER_PASSWORD_AUTH', 'ADMIN_USER_PASSWORD_AUTH', 'USER_AUTH'] as const;
 const challenges = ['SMS_MFA', 'EMAIL_OTP', 'SOFTWARE_TOKEN_MFA', 'SELECT_MFA_TYPE', 'MFA_SETUP', 'PASSWORD_VERIFIER', 'CUSTOM_CHALLENGE', 'SELECT_CHALLENGE', 'DEVICE_SRP_AUTH', 'DEVICE_PASSWORD_VERIFIER', 'ADMIN_NO_SRP_AUTH', 'NEW_PASSWORD_REQUIRED', 'SMS_OTP', 'PASSWORD', 'WEB_AUTHN', 'PASSWORD_SRP'] as const;
+
+/** For clients with a secret, the operations that take ClientSecret (not SECRET_HASH) must carry it. */
+function checkClientSecret(client: LoadedClient, secret: string | undefined) {
+  if (client.secret && (!secret || !safeEqual(secret, client.secret))) throw new NotAuthorizedException(`Unable to verify secret for client ${client.id}`);
+}
 
 /** Counts a sign-in step for the metrics: tokens, the next challenge, or the error. */
 async function counted<T extends { ChallengeName?: string; AuthenticationResult?: object }>(ctx: Ctx, flow: string, step: Promise<T>): Promise<T> {
@@ -53,16 +59,14 @@ adminOp('AdminRespondToAuthChallenge', async (ctx, input) => {
 publicOp('GetTokensFromRefreshToken', async (ctx, input) => {
   const { pool, client } = await clientOf(ctx, input);
   const token = input.str('RefreshToken', { max: 4096 });
-  const secret = input.optStr('ClientSecret', { max: 64 });
-  if (client.secret && (!secret || !safeEqual(secret, client.secret))) throw new NotAuthorizedException(`Unable to verify secret for client ${client.id}`);
+  checkClientSecret(client, input.optStr('ClientSecret', { max: 64 }));
   return { AuthenticationResult: await refreshTokens(ctx, pool, client, token) };
 });
 
 publicOp('RevokeToken', async (ctx, input) => {
   const { client } = await clientOf(ctx, input);
   const token = input.str('Token', { max: 4096 });
-  const secret = input.optStr('ClientSecret', { max: 64 });
-  if (client.secret && (!secret || !safeEqual(secret, client.secret))) throw new NotAuthorizedException(`Unable to verify secret for client ${client.id}`);
+  checkClientSecret(client, input.optStr('ClientSecret', { max: 64 }));
   if (!client.config.EnableTokenRevocation) throw new UnsupportedOperationException('Token revocation is not enabled for this client.');
   const row = await ctx.repo.getRefreshToken(sha256(token));
   // Unknown tokens succeed quietly, as RFC 7009 asks; another client's token is refused.

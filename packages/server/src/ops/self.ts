@@ -1,10 +1,10 @@
 import { publicOp } from '../wire/operations.js';
 import { InvalidParameterException, NotAuthorizedException } from '../errors.js';
 import type { Ctx } from '../domain/context.js';
-import type { LoadedPool } from '../domain/pools.js';
+import { loadClient, type LoadedPool } from '../domain/pools.js';
 import { attributeList, loginKeys, requiredAttributes, uniqueError, validateAttributes, type Attributes, type User } from '../domain/users.js';
 import { passwordMatches, sealPassword } from '../domain/passwords.js';
-import { lockedUntil } from '../domain/signin.js';
+import { settlePasswordCheck } from '../domain/signin.js';
 import { CODE_TTL, issueCode, useCode } from '../domain/codes.js';
 import { authenticated, codeRule } from './common.js';
 import { throttle } from '../domain/limits.js';
@@ -70,8 +70,8 @@ publicOp('UpdateUserAttributes', async (ctx, input) => {
   const given = input.optAttributes('UserAttributes');
   if (!given) throw new InvalidParameterException("1 validation error detected: Value null at 'userAttributes' failed to satisfy constraint: Member must not be null");
   const changes = validateAttributes(pool, given.filter((a) => a.Name !== 'email_verified' && a.Name !== 'phone_number_verified'));
-  const client = await ctx.repo.getClient(claims.clientId);
-  const writable: string[] | undefined = client ? JSON.parse(client.config).WriteAttributes : undefined;
+  const { client } = await loadClient(ctx, claims.clientId);
+  const writable = client.config.WriteAttributes;
   if (writable?.length) for (const n of Object.keys(changes)) if (!writable.includes(n)) throw new NotAuthorizedException('A client attempted to write unauthorized attribute');
   const deliveries = await updateAttributes(ctx, pool, user, changes, false, () => throttle(ctx, claims.clientId, ['codes']));
   return { CodeDeliveryDetailsList: deliveries };
@@ -108,13 +108,7 @@ publicOp('ChangePassword', async (ctx, input) => {
   const previous = input.optStr('PreviousPassword', { max: 256 });
   const proposed = input.str('ProposedPassword', { max: 256 });
   const now = ctx.now();
-  if (user.password) {
-    if (!previous || user.locked_until > now || !passwordMatches(ctx, pool, user, previous)) {
-      if (user.locked_until <= now) await ctx.repo.recordFailedSignIn(pool.id, user.id, (n) => lockedUntil(now, n));
-      await recordAuthEvent(ctx, user, 'PasswordChange', 'Fail', 'Failure');
-      throw new NotAuthorizedException('Incorrect username or password.');
-    }
-  }
+  if (user.password) await settlePasswordCheck(ctx, pool, user, !!previous && passwordMatches(ctx, pool, user, previous), 'PasswordChange');
   const sealed = sealPassword(ctx, pool, user, proposed, true);
   await ctx.repo.updateUser(pool.id, user.id, { password: sealed, password_changed_at: now, failed_attempts: 0, locked_until: 0, updated_at: now });
   await recordAuthEvent(ctx, user, 'PasswordChange', 'Pass', user.password ? 'Success' : undefined);

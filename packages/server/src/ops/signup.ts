@@ -8,7 +8,7 @@ import { checkSecretHash } from '../domain/signin.js';
 import { createSession } from '../domain/sessions.js';
 import { CODE_TTL, issueCode, useCode, noCodeForUnknownUser } from '../domain/codes.js';
 import { checkPassword } from '../domain/password-policy.js';
-import { passwordPolicy } from '../domain/pools.js';
+import { passwordPolicy, hidesUsers } from '../domain/pools.js';
 import { maskDestination, type CodeDeliveryDetails } from '../domain/messages.js';
 import { clientOf, codeRule, usernameRule } from './common.js';
 import { limitCodes, throttle } from '../domain/limits.js';
@@ -64,7 +64,7 @@ async function namedUser(ctx: Ctx, input: Input) {
 
 /** For a user who does not exist: a client hiding users gets `hidden` (a fake answer, or an error); others learn the truth. */
 function noSuchUser<T>(client: LoadedClient, hidden: T | Error): T {
-  if (client.config.PreventUserExistenceErrors === 'LEGACY') throw new UserNotFoundException('Username/client id combination not found.');
+  if (!hidesUsers(client)) throw new UserNotFoundException('Username/client id combination not found.');
   if (hidden instanceof Error) throw hidden;
   return hidden;
 }
