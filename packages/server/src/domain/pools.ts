@@ -58,8 +58,15 @@ export const defaultVerificationTemplate = {
 export interface LoadedPool { id: string; name: string; config: PoolConfig; row: Pool }
 export interface LoadedClient { id: string; poolId: string; name: string; config: ClientConfig; secret: string | null; row: Client }
 
+// Parsed settings per row object: the storage cache hands out the same row until it changes or
+// expires, so each version of a pool or client is parsed (and its secret decrypted) once.
+const parsedPools = new WeakMap<Pool, LoadedPool>();
+const parsedClients = new WeakMap<Client, LoadedClient>();
+
 export function parsePool(row: Pool): LoadedPool {
-  return { id: row.id, name: row.name, config: JSON.parse(row.config), row };
+  let pool = parsedPools.get(row);
+  if (!pool) parsedPools.set(row, (pool = { id: row.id, name: row.name, config: JSON.parse(row.config), row }));
+  return pool;
 }
 
 export async function loadPool(ctx: Ctx, poolId: string): Promise<LoadedPool> {
@@ -69,8 +76,12 @@ export async function loadPool(ctx: Ctx, poolId: string): Promise<LoadedPool> {
 }
 
 export function parseClient(ctx: Ctx, row: Client): LoadedClient {
-  const secret = row.secret ? ctx.secrets.decrypt(row.secret, `client-secret:${row.id}`).toString('utf8') : null;
-  return { id: row.id, poolId: row.pool_id, name: row.name, config: JSON.parse(row.config), secret, row };
+  let client = parsedClients.get(row);
+  if (!client) {
+    const secret = row.secret ? ctx.secrets.decrypt(row.secret, `client-secret:${row.id}`).toString('utf8') : null;
+    parsedClients.set(row, (client = { id: row.id, poolId: row.pool_id, name: row.name, config: JSON.parse(row.config), secret, row }));
+  }
+  return client;
 }
 
 /** For unsigned operations: the ClientId names the pool. Unknown ids are ResourceNotFound, as in Cognito. */

@@ -177,8 +177,9 @@ adminOp('ListUsers', async (ctx, input) => {
   }
   const page = await ctx.repo.listUsers(pool.id, filter, limit, after);
   const Users = page.items.map((row) => {
-    const t = userType(parseUser(row));
-    if (wanted) t.Attributes = attributeList(parseUser(row)).filter((a) => wanted.includes(a.Name));
+    const user = parseUser(row);
+    const t = userType(user);
+    if (wanted) t.Attributes = attributeList(user).filter((a) => wanted.includes(a.Name));
     return t;
   });
   return { Users, ...(page.next ? { PaginationToken: encodeToken(page.next) } : {}) };
