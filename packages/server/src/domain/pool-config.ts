@@ -684,8 +684,8 @@ export function pageLimit(input: Input, name: string, o: { min: number; def: num
 }
 
 /** An incoming NextToken: the base64url form of a repository cursor; anything else is refused. */
-export function pageCursor(input: Input, name = 'NextToken'): string | undefined {
-  const token = input.optStr(name, { min: 1, max: 131072 });
+export function pageCursor(input: Input, name = 'NextToken', max = 131072): string | undefined {
+  const token = input.optStr(name, { min: 1, max });
   if (token === undefined) return undefined;
   const bad = () => invalid(`Invalid ${name}: the pagination token is not valid.`);
   if (!/^[A-Za-z0-9_-]+$/.test(token)) throw bad();

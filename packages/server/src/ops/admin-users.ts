@@ -9,7 +9,8 @@ import { CODE_TTL, issueCode } from '../domain/codes.js';
 import { parseUserFilter } from '../domain/filter.js';
 import { deleteAttributes, updateAttributes } from './self.js';
 import { recoveryChannel } from './signup.js';
-import { decodeToken, encodeToken, poolOf, usernameRule } from './common.js';
+import { poolOf, usernameRule } from './common.js';
+import { pageCursor, pageToken } from '../domain/pool-config.js';
 
 /** A temporary password that satisfies the pool's policy. */
 function temporaryPassword(pool: LoadedPool): string {
@@ -171,7 +172,7 @@ adminOp('ListUsers', async (ctx, input) => {
   const filter = parseUserFilter(input.optStr('Filter', { max: 256 }));
   let after: string | undefined;
   try {
-    after = decodeToken(input.optStr('PaginationToken', { max: 1024 }));
+    after = pageCursor(input, 'PaginationToken', 1024);
   } catch {
     throw new InvalidParameterException('Invalid pagination token');
   }
@@ -182,5 +183,5 @@ adminOp('ListUsers', async (ctx, input) => {
     if (wanted) t.Attributes = attributeList(user).filter((a) => wanted.includes(a.Name));
     return t;
   });
-  return { Users, ...(page.next ? { PaginationToken: encodeToken(page.next) } : {}) };
+  return { Users, PaginationToken: pageToken(page.next) };
 });

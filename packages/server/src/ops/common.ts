@@ -1,4 +1,4 @@
-import { InvalidParameterException, NotAuthorizedException } from '../errors.js';
+import { NotAuthorizedException } from '../errors.js';
 import type { Ctx } from '../domain/context.js';
 import type { Input } from '../wire/input.js';
 import { loadClient, loadPool, loadPoolClient } from '../domain/pools.js';
@@ -31,15 +31,4 @@ export async function authenticated(ctx: Ctx, input: Input) {
   const user = parseUser(row);
   if (!user.enabled) throw new NotAuthorizedException('User is disabled.');
   return { pool, user, claims };
-}
-
-export function encodeToken(next: string | undefined) {
-  return next === undefined ? undefined : Buffer.from(next, 'utf8').toString('base64url');
-}
-/** Reads a pagination token this server handed out; anything else is the caller's mistake. */
-export function decodeToken(token: string | undefined) {
-  if (token === undefined) return undefined;
-  const text = Buffer.from(token, 'base64url').toString('utf8');
-  if (!text || text.includes('\u0000') || Buffer.from(text, 'utf8').toString('base64url') !== token) throw new InvalidParameterException('Invalid pagination token');
-  return text;
 }

@@ -8,7 +8,8 @@ import type { Input } from '../wire/input.js';
 import type { LoadedPool } from '../domain/pools.js';
 import type { ImportJob } from '../storage/repository.js';
 import { csvHeader, importRunner, loadImportJob, userImportJobType } from '../domain/user-import.js';
-import { decodeToken, encodeToken, poolOf } from './common.js';
+import { poolOf } from './common.js';
+import { pageCursor, pageToken } from '../domain/pool-config.js';
 
 const jobIdRule = { max: 55, pattern: /^import-[0-9a-zA-Z-]+$/ };
 
@@ -71,7 +72,7 @@ adminOp('ListUserImportJobs', async (ctx, input) => {
   if (limit === undefined) throw new InvalidParameterException("1 validation error detected: Value null at 'maxResults' failed to satisfy constraint: Member must not be null");
   let after: string | undefined;
   try {
-    after = decodeToken(input.optStr('PaginationToken', { max: 131072, pattern: /^[\S]+$/ }));
+    after = pageCursor(input, 'PaginationToken');
     if (after !== undefined && !/^[0-9]{1,15}:import-[0-9a-zA-Z-]+$/.test(after)) throw new Error('bad token');
   } catch {
     throw new InvalidParameterException('Invalid pagination token');
@@ -79,7 +80,7 @@ adminOp('ListUserImportJobs', async (ctx, input) => {
   const page = await ctx.repo.listImportJobs(pool.id, limit, after);
   return {
     UserImportJobs: page.items.map((j) => userImportJobType(ctx, j)),
-    ...(page.next ? { PaginationToken: encodeToken(page.next) } : {}),
+    PaginationToken: pageToken(page.next),
   };
 });
 
