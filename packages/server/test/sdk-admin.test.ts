@@ -7,9 +7,9 @@ import {
   AdminConfirmSignUpCommand, AdminUpdateUserAttributesCommand, AdminDeleteUserAttributesCommand, InitiateAuthCommand, SignUpCommand,
   DescribeUserPoolCommand, ListUserPoolsCommand, DescribeUserPoolClientCommand, GetUserCommand, AdminUserGlobalSignOutCommand,
   GetTokensFromRefreshTokenCommand, ListGroupsCommand, CreateGroupCommand, AdminListGroupsForUserCommand, AdminAddUserToGroupCommand,
-  ListUsersInGroupCommand, AdminRemoveUserFromGroupCommand, DeleteGroupCommand, UpdateUserPoolClientCommand,
+  ListUsersInGroupCommand, AdminRemoveUserFromGroupCommand, DeleteGroupCommand, UpdateUserPoolClientCommand, DeleteUserPoolCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { startGatehouse, createPoolAndClient, rawCall, uniqueEmail, ADMIN, type Gatehouse } from './support/harness.js';
+import { startGatehouse, createPoolAndClient, rawCall, uniqueEmail, queryDatabase, ADMIN, type Gatehouse } from './support/harness.js';
 
 let gh: Gatehouse, poolId: string, clientId: string, user: CognitoIdentityProviderClient;
 
@@ -215,4 +215,28 @@ test('JWKS and discovery are served per pool', async () => {
   const oidc = await (await fetch(`${gh.url}/${poolId}/.well-known/openid-configuration`)).json();
   assert.ok(oidc.issuer.endsWith('/' + poolId));
   void uniqueEmail;
+});
+
+test('DeleteUserPool removes the pool with its users, sessions, codes, tokens and memberships', async () => {
+  const doomed = await createPoolAndClient(gh, { UsernameAttributes: undefined, Schema: [], AutoVerifiedAttributes: [] });
+  await gh.admin.send(new AdminCreateUserCommand({ UserPoolId: doomed.poolId, Username: 'doomed', TemporaryPassword: 'Temp-Passw0rd!', MessageAction: 'SUPPRESS', UserAttributes: [{ Name: 'email', Value: 'doomed@pool.test' }, { Name: 'email_verified', Value: 'true' }] }));
+  const challenge = await user.send(new InitiateAuthCommand({ ClientId: doomed.clientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: 'doomed', PASSWORD: 'Temp-Passw0rd!' } }));
+  assert.equal(challenge.ChallengeName, 'NEW_PASSWORD_REQUIRED');
+  await gh.admin.send(new AdminSetUserPasswordCommand({ UserPoolId: doomed.poolId, Username: 'doomed', Password: 'Perm-Passw0rd!', Permanent: true }));
+  const refresh = (await user.send(new InitiateAuthCommand({ ClientId: doomed.clientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: 'doomed', PASSWORD: 'Perm-Passw0rd!' } }))).AuthenticationResult!.RefreshToken!;
+  await gh.admin.send(new CreateGroupCommand({ UserPoolId: doomed.poolId, GroupName: 'g' }));
+  await gh.admin.send(new AdminAddUserToGroupCommand({ UserPoolId: doomed.poolId, Username: 'doomed', GroupName: 'g' }));
+  await gh.admin.send(new (await import('@aws-sdk/client-cognito-identity-provider')).AdminResetUserPasswordCommand({ UserPoolId: doomed.poolId, Username: 'doomed' }));
+  const counts = async () => {
+    const out: Record<string, number> = {};
+    for (const table of ['users', 'codes', 'refresh_tokens', 'user_groups', 'auth_sessions', 'groups', 'clients']) {
+      out[table] = Number((await queryDatabase<{ n: number }>(gh, `select count(*) as n from ${table} where pool_id = ?`, [doomed.poolId]))[0].n);
+    }
+    return out;
+  };
+  const before = await counts();
+  for (const table of ['users', 'codes', 'refresh_tokens', 'user_groups', 'auth_sessions']) assert.ok(before[table] > 0, `${table} had rows`);
+  await gh.admin.send(new DeleteUserPoolCommand({ UserPoolId: doomed.poolId }));
+  assert.deepEqual(Object.values(await counts()), [0, 0, 0, 0, 0, 0, 0]);
+  assert.equal(await errorName(user.send(new GetTokensFromRefreshTokenCommand({ ClientId: doomed.clientId, RefreshToken: refresh }))), 'ResourceNotFoundException');
 });

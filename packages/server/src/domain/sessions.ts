@@ -10,9 +10,7 @@ export type SessionState =
   | { challenge: 'SELECT_CHALLENGE'; flow: string; login: string; options: string[] }
   | { challenge: 'SIGN_UP_CONFIRMED'; flow: string; userId: string };
 
-export interface OpenSession { id: string; state: SessionState; attempts: number }
-
-export const SESSION_MAX_ATTEMPTS = 3;
+export interface OpenSession { id: string; state: SessionState }
 
 export async function createSession(ctx: Ctx, pool: LoadedPool, client: LoadedClient, state: SessionState, ttlMs?: number): Promise<string> {
   const token = randomToken(64);
@@ -32,9 +30,9 @@ export async function openSession(ctx: Ctx, client: LoadedClient, token: string 
   if (!token || token.length > 512) throw invalid();
   const id = sha256(token);
   const row = await ctx.repo.getSession(id);
-  if (!row || row.client_id !== client.id || row.consumed_at !== null || row.expires_at < ctx.now() || row.attempts >= SESSION_MAX_ATTEMPTS) throw invalid();
+  if (!row || row.client_id !== client.id || row.consumed_at !== null || row.expires_at < ctx.now()) throw invalid();
   const state = JSON.parse(ctx.secrets.decrypt(row.state, `session:${id}`).toString('utf8')) as SessionState;
-  return { id, state, attempts: row.attempts };
+  return { id, state };
 }
 
 /** Ends a session; only one caller can win, so a replayed or raced answer is refused. */

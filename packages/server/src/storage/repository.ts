@@ -71,7 +71,6 @@ export interface Repository {
 
   createSession(session: Insertable<AuthSessionTable>): Promise<void>;
   getSession(id: string): Promise<AuthSession | undefined>;
-  bumpSessionAttempt(id: string, maxAttempts: number): Promise<boolean>;
   consumeSession(id: string, now: number): Promise<boolean>;
 
   putRefreshToken(token: Insertable<RefreshTokenTable>): Promise<void>;
@@ -193,12 +192,9 @@ export class KyselyRepository implements Repository {
   getPool(id: string) { return this.db.selectFrom('pools').selectAll().where('id', '=', id).executeTakeFirst(); }
   async updatePool(id: string, patch: Updateable<PoolTable>) { await this.db.updateTable('pools').set(patch).where('id', '=', id).execute(); }
   async deletePool(id: string) {
-    // Children without a foreign key to pools go explicitly; the rest cascade.
+    // Challenge sessions have no foreign key; everything else cascades from the pool and its users.
     return this.db.transaction().execute(async (tx) => {
-      await tx.deleteFrom('codes').where('pool_id', '=', id).execute();
       await tx.deleteFrom('auth_sessions').where('pool_id', '=', id).execute();
-      await tx.deleteFrom('refresh_tokens').where('pool_id', '=', id).execute();
-      await tx.deleteFrom('user_groups').where('pool_id', '=', id).execute();
       const r = await tx.deleteFrom('pools').where('id', '=', id).executeTakeFirst();
       return Number(r.numDeletedRows) > 0;
     });
@@ -237,13 +233,9 @@ export class KyselyRepository implements Repository {
     await this.unique(() => this.db.updateTable('users').set(patch).where('pool_id', '=', poolId).where('id', '=', id).execute());
   }
   async deleteUser(poolId: string, id: string) {
-    return this.db.transaction().execute(async (tx) => {
-      await tx.deleteFrom('codes').where('user_id', '=', id).execute();
-      await tx.deleteFrom('refresh_tokens').where('user_id', '=', id).execute();
-      await tx.deleteFrom('user_groups').where('user_id', '=', id).execute();
-      const r = await tx.deleteFrom('users').where('pool_id', '=', poolId).where('id', '=', id).executeTakeFirst();
-      return Number(r.numDeletedRows) > 0;
-    });
+    // Codes, refresh tokens, memberships and events cascade from the user.
+    const r = await this.db.deleteFrom('users').where('pool_id', '=', poolId).where('id', '=', id).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
   }
   async listUsers(poolId: string, filter: UserFilter | undefined, limit: number, after?: string) {
     let q = this.db.selectFrom('users').selectAll().where('pool_id', '=', poolId).orderBy('username_key').limit(limit + 1);
@@ -343,11 +335,6 @@ export class KyselyRepository implements Repository {
 
   async createSession(session: Insertable<AuthSessionTable>) { await this.db.insertInto('auth_sessions').values(session).execute(); }
   getSession(id: string) { return this.db.selectFrom('auth_sessions').selectAll().where('id', '=', id).executeTakeFirst(); }
-  async bumpSessionAttempt(id: string, maxAttempts: number) {
-    const r = await this.db.updateTable('auth_sessions').set((eb) => ({ attempts: eb('attempts', '+', 1) }))
-      .where('id', '=', id).where('attempts', '<', maxAttempts).where('consumed_at', 'is', null).executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
-  }
   async consumeSession(id: string, now: number) {
     const r = await this.db.updateTable('auth_sessions').set({ consumed_at: now })
       .where('id', '=', id).where('consumed_at', 'is', null).where('expires_at', '>=', now).executeTakeFirst();
