@@ -99,15 +99,19 @@ test('IPv6 callers are counted by their /64, so rotating addresses inside it gai
   });
 });
 
-test('a window that ends frees its address again', async () => {
+test('a burst straddling a clock boundary gets one window, not two; the window that ends frees its address again', async () => {
   await withServer({ GATEHOUSE_LIMIT_SIGN_IN_PER_IP: '2/2s' }, async (gh, cip) => {
     const { clientId } = await setUp(gh);
-    // Start just after a window opens, so the three calls fall inside one.
-    await new Promise((r) => setTimeout(r, 2000 - (Date.now() % 2000) + 50));
-    const inside = [];
-    for (let i = 0; i < 3; i++) inside.push(await outcome(cip.send(passwordAuth(clientId, 'alice', PASSWORD))));
-    assert.deepEqual(inside, ['ok', 'ok', 'TooManyRequestsException']);
-    await new Promise((r) => setTimeout(r, 2000 - (Date.now() % 2000) + 50));
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+    // Start 400 ms before a 2 s clock boundary: windows aligned to the clock would open a fresh one
+    // mid-burst and let the third call through.
+    await sleep(4000 - (Date.now() % 2000) - 400);
+    const opened = Date.now();
+    const burst = [await outcome(cip.send(passwordAuth(clientId, 'alice', PASSWORD))), await outcome(cip.send(passwordAuth(clientId, 'alice', PASSWORD)))];
+    await sleep(opened + 600 - Date.now());
+    burst.push(await outcome(cip.send(passwordAuth(clientId, 'alice', PASSWORD))));
+    assert.deepEqual(burst, ['ok', 'ok', 'TooManyRequestsException']);
+    await sleep(opened + 2100 - Date.now());
     assert.equal(await outcome(cip.send(passwordAuth(clientId, 'alice', PASSWORD))), 'ok');
   });
 });

@@ -2,8 +2,10 @@ import net from 'node:net';
 import { LimitExceededException, TooManyRequestsException } from '../errors.js';
 import type { Ctx } from './context.js';
 
-// Abuse protection shared by every process on one store: each limit is a fixed-window counter in the
-// database, bumped by one atomic upsert, so N processes enforce one limit between them, not N.
+// Abuse protection shared by every process on one store: each limit is a counter in the database,
+// bumped by one atomic upsert, so N processes enforce one limit between them, not N. A window opens
+// at a counter's first hit, not at a clock boundary: a burst straddling 12:15:00 cannot spend two
+// windows' worth at once.
 // Answers are Cognito's: TooManyRequestsException for request rates, LimitExceededException for
 // codes sent to one user. Both are HTTP 400 as in Cognito (AWS SDKs and Amplify still retry them by
 // name, up to their attempt limit; each retry counts).
@@ -73,16 +75,15 @@ export function ipKey(ip: string): string {
   return a;
 }
 
-interface Counter { key: string; expiresAt: number; max: number; name: string }
+interface Counter { key: string; windowMs: number; max: number; name: string }
 
-function counter(name: string, subject: string, rate: Rate, now: number): Counter {
-  const window = Math.floor(now / rate.windowMs);
-  return { key: `${name}|${subject}|${rate.windowMs}:${window}`, expiresAt: (window + 1) * rate.windowMs, max: rate.max, name };
+function counter(name: string, subject: string, rate: Rate): Counter {
+  return { key: `${name}|${subject}|${rate.windowMs}`, windowMs: rate.windowMs, max: rate.max, name };
 }
 
 /** Bumps the counters in one statement; their new counts, in order. */
 function hit(ctx: Ctx, counters: Counter[]): Promise<number[]> {
-  return ctx.repo.hitCounters(counters.map((c) => ({ key: c.key, expiresAt: c.expiresAt })));
+  return ctx.repo.hitCounters(counters.map((c) => ({ key: c.key, windowMs: c.windowMs })), ctx.now());
 }
 
 /**
@@ -94,17 +95,16 @@ function hit(ctx: Ctx, counters: Counter[]): Promise<number[]> {
 export async function throttle(ctx: Ctx, clientId: string, spends: readonly Action[]): Promise<void> {
   const limits = ctx.config.limits;
   if (!limits.enabled) return;
-  const now = ctx.now();
   const ip = ctx.ip === undefined ? undefined : ipKey(ctx.ip);
   const counters: Counter[] = [];
   for (const a of spends) {
     const perIp = limits.perIp[a];
-    if (ip !== undefined && perIp) counters.push(counter(`${a}.ip`, ip, perIp, now));
+    if (ip !== undefined && perIp) counters.push(counter(`${a}.ip`, ip, perIp));
   }
   const ipCounters = counters.length;
   for (const a of spends) {
     const perClient = limits.perClient[a];
-    if (perClient) counters.push(counter(`${a}.client`, clientId, perClient, now));
+    if (perClient) counters.push(counter(`${a}.client`, clientId, perClient));
   }
   if (!counters.length) return;
   // One statement for all: the usual case, nothing over, costs a single round trip.
@@ -123,7 +123,7 @@ export async function throttle(ctx: Ctx, clientId: string, spends: readonly Acti
 export async function limitCodes(ctx: Ctx, subject: string, purpose: string): Promise<void> {
   const rate = ctx.config.limits.codesPerUser;
   if (!rate) return;
-  const c = counter('codes.user', `${subject}|${purpose}`, rate, ctx.now());
+  const c = counter('codes.user', `${subject}|${purpose}`, rate);
   const [hits] = await hit(ctx, [c]);
   if (hits > c.max) {
     ctx.metrics.rateLimited(c.name);

@@ -121,7 +121,8 @@ export interface Repository {
    * Adds one to each counter, creating it at 1, in one atomic upsert, so processes sharing the store
    * count together; answers the new counts in the order given. Keys must be distinct.
    */
-  hitCounters(counters: { key: string; expiresAt: number }[]): Promise<number[]>;
+  /** Counts a hit on each counter; one whose window has ended starts a new one of `windowMs` at `now`. */
+  hitCounters(counters: { key: string; windowMs: number }[], now: number): Promise<number[]>;
   /** Takes back one hit from each counter (a request refused by another limit). */
   releaseCounters(keys: string[]): Promise<void>;
   /** Deletes counters whose window has ended. */
@@ -479,9 +480,16 @@ export class KyselyRepository implements Repository {
   }
 
   // ---- Rate limits and auth events (domain/limits.ts, domain/events.ts) ----
-  async hitCounters(counters: { key: string; expiresAt: number }[]) {
-    const rows = await this.db.insertInto('rate_counters').values(counters.map((c) => ({ key: c.key, hits: 1, expires_at: c.expiresAt })))
-      .onConflict((oc) => oc.column('key').doUpdateSet((eb) => ({ hits: eb('rate_counters.hits', '+', 1) })))
+  async hitCounters(counters: { key: string; windowMs: number }[], now: number) {
+    // Both databases evaluate every SET expression against the old row.
+    const rows = await this.db.insertInto('rate_counters').values(counters.map((c) => ({ key: c.key, hits: 1, expires_at: now + c.windowMs })))
+      .onConflict((oc) => oc.column('key').doUpdateSet((eb) => {
+        const ended = eb('rate_counters.expires_at', '<=', now);
+        return {
+          hits: eb.case().when(ended).then(1).else(eb('rate_counters.hits', '+', 1)).end(),
+          expires_at: eb.case().when(ended).then(eb.ref('excluded.expires_at')).else(eb.ref('rate_counters.expires_at')).end(),
+        };
+      }))
       .returning(['key', 'hits']).execute();
     const hits = new Map(rows.map((r) => [r.key, Number(r.hits)]));
     return counters.map((c) => hits.get(c.key) ?? 0);
