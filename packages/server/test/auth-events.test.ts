@@ -91,18 +91,28 @@ test('admin sign-in with a temporary password: InProgress at the new-password ch
   assert.deepEqual(events.map((e) => e.EventContextData?.IpAddress), ['198.51.100.23', '198.51.100.23']);
 });
 
-test('storage is capped: a user keeps the newest 100 events; deleting the user deletes them', async () => {
+test('storage is capped: a user is shown the newest 100 events and keeps at most 120; deleting the user deletes them', async () => {
   const email = uniqueEmail('cap');
   await cip.send(new SignUpCommand({ ClientId: clientId, Username: email, Password: PASSWORD, UserAttributes: [{ Name: 'email', Value: email }] }));
-  // 104 failed sign-ins (the lockout answers alike and each counts) after the sign-up: 105 events made.
-  for (let i = 0; i < 104; i++) {
-    await assert.rejects(cip.send(new InitiateAuthCommand({ ClientId: clientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: email, PASSWORD: `Wrong-${i}-Passw0rd!` } })));
-  }
-  const events = await allEvents(email);
-  assert.equal(events.length, 100);
-  assert.ok(events.every((e) => e.EventType === 'SignIn' && e.EventResponse === 'Fail'), 'the oldest (the sign-up) went first');
   const sub = (await queryDatabase<{ id: string }>(gh, 'select id from users where email_key = ?', [email.toLowerCase()]))[0].id;
-  assert.equal(Number((await queryDatabase<{ n: number }>(gh, 'select count(*) as n from auth_events where user_id = ?', [sub]))[0].n), 100);
+  const stored = async () => Number((await queryDatabase<{ n: number }>(gh, 'select count(*) as n from auth_events where user_id = ?', [sub]))[0].n);
+  // Failed sign-ins after the sign-up (the lockout answers alike and each counts): 105 events, 120, then 121.
+  const fail = async (n: number) => {
+    for (let i = 0; i < n; i++) {
+      await assert.rejects(cip.send(new InitiateAuthCommand({ ClientId: clientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: email, PASSWORD: `Wrong-${i}-Passw0rd!` } })));
+    }
+  };
+  await fail(104);
+  let events = await allEvents(email);
+  assert.equal(events.length, 100, 'only the newest 100 are shown, while older ones wait for their batch delete');
+  assert.ok(events.every((e) => e.EventType === 'SignIn' && e.EventResponse === 'Fail'), 'the oldest (the sign-up) is not shown');
+  assert.equal(await stored(), 105);
+  await fail(15);
+  assert.equal(await stored(), 120);
+  await fail(1);
+  assert.equal(await stored(), 100, 'the 121st event drops all but the newest 100 in one statement');
+  events = await allEvents(email);
+  assert.equal(events.length, 100);
   await gh.admin.send(new AdminDeleteUserCommand({ UserPoolId: poolId, Username: email }));
   assert.equal(Number((await queryDatabase<{ n: number }>(gh, 'select count(*) as n from auth_events where user_id = ?', [sub]))[0].n), 0);
   await assert.rejects(gh.admin.send(new AdminListUserAuthEventsCommand({ UserPoolId: poolId, Username: email })), { name: 'UserNotFoundException' });

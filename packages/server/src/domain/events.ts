@@ -8,6 +8,8 @@ import type { AuthEvent } from '../storage/repository.js';
 export type AuthEventKind = 'SignIn' | 'SignUp' | 'ForgotPassword' | 'PasswordChange' | 'ResendCode';
 export type AuthEventResponse = 'Pass' | 'Fail' | 'InProgress';
 export const AUTH_EVENTS_KEPT = 100;
+/** Older events beyond the kept ones are deleted in batches of up to this many, not one per event. */
+export const AUTH_EVENTS_SLACK = 20;
 
 /**
  * Records an event for the user; `password` is how the password check went, when there was one.
@@ -20,7 +22,7 @@ export async function recordAuthEvent(ctx: Ctx, user: { id: string; pool_id: str
       id: crypto.randomUUID(), pool_id: user.pool_id, user_id: user.id, event_type: kind, response,
       challenges: password ? JSON.stringify([{ ChallengeName: 'Password', ChallengeResponse: password }]) : '[]',
       ip: ctx.ip ?? null, created_at: ctx.now(),
-    }, AUTH_EVENTS_KEPT);
+    }, AUTH_EVENTS_KEPT, AUTH_EVENTS_SLACK);
   } catch (e) {
     ctx.log.warn('auth event not recorded', { kind, error: String((e as Error)?.message ?? e) });
   }

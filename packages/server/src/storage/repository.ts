@@ -127,10 +127,10 @@ export interface Repository {
   releaseCounters(keys: string[]): Promise<void>;
   /** Deletes counters whose window has ended. */
   sweepCounters(now: number): Promise<void>;
-  /** Stores an auth event and drops the user's events beyond the newest `keep`. */
-  addAuthEvent(event: Insertable<AuthEventTable>, keep: number): Promise<void>;
+  /** Stores an auth event; once the user has more than keep + slack, drops all but the newest `keep`. */
+  addAuthEvent(event: Insertable<AuthEventTable>, keep: number, slack: number): Promise<void>;
   /** A user's auth events, newest first; `after` is the `next` of the page before (`<created_at>:<id>`). */
-  listAuthEvents(userId: string, limit: number, after?: string): Promise<Page<AuthEvent>>;
+  listAuthEvents(userId: string, limit: number, keep: number, after?: string): Promise<Page<AuthEvent>>;
 }
 
 // The unique indexes of the schema by their columns as SQLite names them, and by their name.
@@ -498,15 +498,22 @@ export class KyselyRepository implements Repository {
     await this.db.updateTable('rate_counters').set((eb) => ({ hits: eb('hits', '-', 1) })).where('key', 'in', keys).execute();
   }
   async sweepCounters(now: number) { await this.db.deleteFrom('rate_counters').where('expires_at', '<', now).execute(); }
-  async addAuthEvent(event: Insertable<AuthEventTable>, keep: number) {
+  async addAuthEvent(event: Insertable<AuthEventTable>, keep: number, slack: number) {
     await this.db.insertInto('auth_events').values(event).execute();
-    // One statement drops whatever lies beyond the newest `keep` (SQLite needs a LIMIT before OFFSET; -1 is none).
-    let older = this.db.selectFrom('auth_events').select('id').where('user_id', '=', event.user_id).orderBy('created_at', 'desc').orderBy('id', 'desc');
+    // Once the user has more than keep + slack events, one statement drops all but the newest `keep`:
+    // deleting in batches writes far less than deleting one row per event (SQLite needs a LIMIT before OFFSET; -1 is none).
+    const newest = () => this.db.selectFrom('auth_events').where('user_id', '=', event.user_id).orderBy('created_at', 'desc').orderBy('id', 'desc');
+    let older = newest().select('id');
     if (this.dialect === 'sqlite') older = older.limit(-1);
-    await this.db.deleteFrom('auth_events').where('user_id', '=', event.user_id).where('id', 'in', older.offset(keep)).execute();
+    await this.db.deleteFrom('auth_events').where('user_id', '=', event.user_id).where('id', 'in', older.offset(keep))
+      .where((eb) => eb.exists(newest().select('id').limit(1).offset(keep + slack))).execute();
   }
-  async listAuthEvents(userId: string, limit: number, after?: string) {
+  async listAuthEvents(userId: string, limit: number, keep: number, after?: string) {
     let q = this.db.selectFrom('auth_events').selectAll().where('user_id', '=', userId).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1);
+    // Only the newest `keep` are shown; up to `slack` older ones may still wait for their batch delete.
+    const last = await this.db.selectFrom('auth_events').select(['created_at', 'id']).where('user_id', '=', userId)
+      .orderBy('created_at', 'desc').orderBy('id', 'desc').limit(1).offset(keep - 1).executeTakeFirst();
+    if (last) q = q.where((eb) => eb.or([eb('created_at', '>', last.created_at), eb.and([eb('created_at', '=', last.created_at), eb('id', '>=', last.id)])]));
     if (after) {
       const at = Number(after.slice(0, after.indexOf(':'))), id = after.slice(after.indexOf(':') + 1);
       q = q.where((eb) => eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('id', '<', id)])]));
