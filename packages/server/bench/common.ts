@@ -30,6 +30,26 @@ export async function load(label: string, pid: number, n: number, concurrency: n
   return { label, perOpCpuMs: cpu / n, opsPerSec: (n * 1000) / wall, p50: lat[Math.floor(n * 0.5)], p99: lat[Math.floor(n * 0.99)], systemShare: (after.system - before.system) / cpu };
 }
 
+/**
+ * Runs each flow in rounds until its server CPU per call settles (two rounds within 5%), at most
+ * `maxRounds`. A fresh server costs about 1.6x its steady state for its first thousand or so
+ * sign-ins (the JIT, caches, the WAL growing); what a long-running server costs is the figure.
+ */
+export async function warmUp(pid: number, concurrency: number, flows: ((i: number) => Promise<void>)[], round = 200, maxRounds = 12): Promise<number> {
+  const last: number[] = [];
+  let settled = 0, rounds = 0;
+  while (settled < flows.length && rounds < maxRounds) {
+    rounds++;
+    settled = 0;
+    for (const [i, flow] of flows.entries()) {
+      const cpu = (await load('warm-up', pid, round, concurrency, flow)).perOpCpuMs;
+      if (last[i] !== undefined && Math.abs(cpu - last[i]) <= 0.05 * last[i]) settled++;
+      last[i] = cpu;
+    }
+  }
+  return rounds;
+}
+
 export function cognito(url: string) {
   return async (op: string, body: object) => {
     const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `AWSCognitoIdentityProviderService.${op}` }, body: JSON.stringify(body) });

@@ -4,7 +4,7 @@ import {
   GetCSVHeaderCommand, CreateUserImportJobCommand, StartUserImportJobCommand, DescribeUserImportJobCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { startGatehouse, createPostgresNamespace, postgresUnreachable, type Gatehouse } from '../test/support/harness.js';
-import { load } from './common.js';
+import { load, warmUp } from './common.js';
 import { benchPoolFor } from './pool.js';
 
 const N = Number(process.env.BENCH_N ?? 300);
@@ -42,7 +42,7 @@ async function measure(kind: 'SQLite' | 'PostgreSQL', env: Record<string, string
     // Imports need an auto-verified attribute: imported users reset their password through it.
     const bench = await benchPoolFor(gh, { AutoVerifiedAttributes: ['email'] });
     const pid = gh.proc.pid!;
-    await load('warm-up', pid, 50, CONCURRENCY, bench.password);
+    await warmUp(pid, CONCURRENCY, [bench.srp, bench.password]);
     const srp = await load('srp', pid, N, CONCURRENCY, bench.srp);
     const pwd = await load('password', pid, N, CONCURRENCY, bench.password);
     console.log(`  ${kind}: USER_SRP_AUTH ${srp.opsPerSec.toFixed(0)}/s at ${srp.perOpCpuMs.toFixed(2)} ms server CPU; USER_PASSWORD_AUTH ${pwd.opsPerSec.toFixed(0)}/s at ${pwd.perOpCpuMs.toFixed(2)} ms`);
