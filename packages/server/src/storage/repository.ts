@@ -119,9 +119,9 @@ export interface Repository {
   // ---- Rate limits and auth events (domain/limits.ts, domain/events.ts) ----
   /**
    * Adds one to each counter, creating it at 1, in one atomic upsert, so processes sharing the store
-   * count together; answers the new counts in the order given. Keys must be distinct.
+   * count together; answers the new counts in the order given. Keys must be distinct. A counter
+   * whose window has ended starts again at 1, with a new window of `windowMs` from `now`.
    */
-  /** Counts a hit on each counter; one whose window has ended starts a new one of `windowMs` at `now`. */
   hitCounters(counters: { key: string; windowMs: number }[], now: number): Promise<number[]>;
   /** Takes back one hit from each counter (a request refused by another limit). */
   releaseCounters(keys: string[]): Promise<void>;
@@ -502,17 +502,18 @@ export class KyselyRepository implements Repository {
     await this.db.insertInto('auth_events').values(event).execute();
     // Once the user has more than keep + slack events, one statement drops all but the newest `keep`:
     // deleting in batches writes far less than deleting one row per event (SQLite needs a LIMIT before OFFSET; -1 is none).
-    const newest = () => this.db.selectFrom('auth_events').where('user_id', '=', event.user_id).orderBy('created_at', 'desc').orderBy('id', 'desc');
-    let older = newest().select('id');
+    let older = this.newestEvents(event.user_id).select('id');
     if (this.dialect === 'sqlite') older = older.limit(-1);
     await this.db.deleteFrom('auth_events').where('user_id', '=', event.user_id).where('id', 'in', older.offset(keep))
-      .where((eb) => eb.exists(newest().select('id').limit(1).offset(keep + slack))).execute();
+      .where((eb) => eb.exists(this.newestEvents(event.user_id).select('id').limit(1).offset(keep + slack))).execute();
+  }
+  private newestEvents(userId: string) {
+    return this.db.selectFrom('auth_events').where('user_id', '=', userId).orderBy('created_at', 'desc').orderBy('id', 'desc');
   }
   async listAuthEvents(userId: string, limit: number, keep: number, after?: string) {
-    let q = this.db.selectFrom('auth_events').selectAll().where('user_id', '=', userId).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1);
+    let q = this.newestEvents(userId).selectAll().limit(limit + 1);
     // Only the newest `keep` are shown; up to `slack` older ones may still wait for their batch delete.
-    const last = await this.db.selectFrom('auth_events').select(['created_at', 'id']).where('user_id', '=', userId)
-      .orderBy('created_at', 'desc').orderBy('id', 'desc').limit(1).offset(keep - 1).executeTakeFirst();
+    const last = await this.newestEvents(userId).select(['created_at', 'id']).limit(1).offset(keep - 1).executeTakeFirst();
     if (last) q = q.where((eb) => eb.or([eb('created_at', '>', last.created_at), eb.and([eb('created_at', '=', last.created_at), eb('id', '>=', last.id)])]));
     if (after) {
       const at = Number(after.slice(0, after.indexOf(':'))), id = after.slice(after.indexOf(':') + 1);
