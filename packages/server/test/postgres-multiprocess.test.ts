@@ -8,6 +8,7 @@ import {
   CognitoIdentityProviderClient, AdminCreateUserCommand, AdminSetUserPasswordCommand,
   InitiateAuthCommand, RespondToAuthChallengeCommand, GetUserCommand, ForgotPasswordCommand, ConfirmForgotPasswordCommand,
   UpdateUserPoolClientCommand, GetTokensFromRefreshTokenCommand, RevokeTokenCommand, GlobalSignOutCommand, ListUserPoolsCommand,
+  CreateUserPoolClientCommand, DeleteUserPoolClientCommand, type AuthenticationResultType,
 } from '@aws-sdk/client-cognito-identity-provider';
 import {
   MailCatcher, startGatehouse, createPoolAndClient, uniqueEmail, queryDatabase, createPostgresNamespace, postgresUnreachable,
@@ -192,4 +193,49 @@ test('revocation on one process is honoured by the other: RevokeToken on A, Glob
   }
   // Signing in again still works, on either.
   assert.ok((await cipA.send(new GetUserCommand({ AccessToken: (await passwordAuth(cipB, email, PASSWORD)).AuthenticationResult!.AccessToken }))).Username);
+});
+
+test('sign-out undone: 60 rotating refreshes (grace period on) on both processes racing GlobalSignOut on B leave no live refresh or access token', { skip }, async () => {
+  const { UserPoolClient } = await a.admin.send(new CreateUserPoolClientCommand({
+    UserPoolId: poolId, ClientName: 'rotating', ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+    RefreshTokenRotation: { Feature: 'ENABLED', RetryGracePeriodSeconds: 60 },
+  }));
+  const rotating = UserPoolClient!.ClientId!;
+  const email = await confirmedUser(a);
+  const first = (await passwordAuth(cipA, email, PASSWORD, rotating)).AuthenticationResult!;
+  // Its own SDK client, so the sign-out queues behind none of the burst's sockets.
+  const signOut = anon(b.url);
+  try {
+    // The sign-out goes out in the middle of the burst (30 requests per process, all in flight at once).
+    let revoked: Promise<unknown> | undefined;
+    const burst = Array.from({ length: 60 }, (_, i) => {
+      if (i === 30) revoked = signOut.send(new GlobalSignOutCommand({ AccessToken: first.AccessToken }));
+      return (i % 2 ? cipB : cipA).send(new GetTokensFromRefreshTokenCommand({ ClientId: rotating, RefreshToken: first.RefreshToken }));
+    });
+    const results = await Promise.allSettled(burst);
+    await revoked;
+    for (const r of results) if (r.status === 'rejected') assert.equal((r.reason as Error).name, 'NotAuthorizedException', String(r.reason));
+    const issued: AuthenticationResultType[] = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.AuthenticationResult!] : []));
+    for (const [i, t] of [first, ...issued].entries()) {
+      for (const cip of [cipA, cipB]) {
+        assert.equal((await err(cip.send(new GetUserCommand({ AccessToken: t.AccessToken }))))?.name, 'NotAuthorizedException', `access token ${i} still works`);
+        assert.equal((await err(cip.send(new GetTokensFromRefreshTokenCommand({ ClientId: rotating, RefreshToken: t.RefreshToken }))))?.name, 'NotAuthorizedException', `refresh token ${i} still refreshes`);
+      }
+    }
+    const live = await queryDatabase<{ n: number | string }>(a, "select count(*) as n from refresh_tokens where user_id = (select id from users where attributes like ?) and revoked_at is null", [`%${email}%`]);
+    assert.equal(Number(live[0].n), 0, 'no refresh token of the user is left unrevoked');
+  } finally {
+    signOut.destroy();
+  }
+});
+
+test('deleted app client: deleted on A, its access tokens are refused on B at once, though B has the client cached', { skip }, async () => {
+  const { UserPoolClient } = await a.admin.send(new CreateUserPoolClientCommand({ UserPoolId: poolId, ClientName: 'doomed', ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'] }));
+  const doomed = UserPoolClient!.ClientId!;
+  const email = await confirmedUser(a);
+  const tokens = (await passwordAuth(cipB, email, PASSWORD, doomed)).AuthenticationResult!;
+  assert.ok((await cipB.send(new GetUserCommand({ AccessToken: tokens.AccessToken }))).Username);
+  await a.admin.send(new DeleteUserPoolClientCommand({ UserPoolId: poolId, ClientId: doomed }));
+  assert.equal((await err(cipB.send(new GetUserCommand({ AccessToken: tokens.AccessToken }))))?.name, 'NotAuthorizedException');
+  assert.equal((await err(cipB.send(new GetTokensFromRefreshTokenCommand({ ClientId: clientId, RefreshToken: tokens.RefreshToken }))))?.name, 'NotAuthorizedException');
 });

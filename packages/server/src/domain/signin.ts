@@ -338,19 +338,15 @@ export async function refreshTokens(ctx: Ctx, pool: LoadedPool, client: LoadedCl
   if (!userRow) throw new NotAuthorizedException('Invalid Refresh Token');
   const user = parseUser(userRow);
   if (!user.enabled) throw new NotAuthorizedException('User is disabled.');
+  // Stored first, then signed: a revocation that comes after the decision revokes the family
+  // these tokens belong to, and one that came before refuses the decision.
   const rotation = client.config.RefreshTokenRotation?.Feature === 'ENABLED';
-  if (rotation) {
-    // A rotated token is good only within the retry grace period. Of several requests racing with
-    // the same fresh token, only the one whose conditional update wins counts as the first use.
-    const graceMs = client.config.RefreshTokenRotation.RetryGracePeriodSeconds * 1000;
-    if (!(await ctx.repo.rotateRefreshToken(hash, now))) {
-      // null: lost the race just now; a rotation stamped after our `now` (another process) is just now too
-      const sinceRotation = row.rotated_at === null ? 0 : Math.max(0, now - row.rotated_at);
-      if (sinceRotation >= graceMs) throw new NotAuthorizedException('Invalid Refresh Token');
-    }
-  }
+  const next = rotation ? ctx.tokens.newRefreshToken(pool, client, user, row.origin_jti, row.auth_time, now, now + tokenLifetimes(client.config).refresh) : undefined;
+  const outcome = await ctx.repo.useRefreshToken(hash, user.id, now, next && { graceMs: client.config.RefreshTokenRotation.RetryGracePeriodSeconds * 1000, next: next.row });
+  if (outcome === 'revoked') throw new NotAuthorizedException('Refresh Token has been revoked');
+  if (outcome !== 'ok') throw new NotAuthorizedException('Invalid Refresh Token');
   const groups = await userGroups(ctx, pool, user);
   const result = await ctx.tokens.issue({ pool, client, user, groups, now, authTime: row.auth_time, originJti: row.origin_jti, withRefresh: false });
-  if (rotation) result.RefreshToken = await ctx.tokens.newRefreshToken(pool, client, user, row.origin_jti, row.auth_time, now, now + tokenLifetimes(client.config).refresh);
+  if (next) result.RefreshToken = next.token;
   return result;
 }

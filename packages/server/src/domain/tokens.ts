@@ -88,17 +88,22 @@ export class TokenService {
       this.sign(pool.id, { ...idAttrs, ...common, aud: client.id, token_use: 'id', 'cognito:username': user.username }, now, life.id),
     ]);
     const result: AuthenticationResult = { AccessToken, IdToken, ExpiresIn: Math.floor(life.access / 1000), TokenType: 'Bearer' };
-    if (opts.withRefresh ?? !opts.originJti) result.RefreshToken = await this.newRefreshToken(pool, client, user, originJti, authTime * 1000, now, now + life.refresh);
+    if (opts.withRefresh ?? !opts.originJti) {
+      const fresh = this.newRefreshToken(pool, client, user, originJti, authTime * 1000, now, now + life.refresh);
+      await this.repo.putRefreshToken(fresh.row);
+      result.RefreshToken = fresh.token;
+    }
     return result;
   }
 
-  async newRefreshToken(pool: LoadedPool, client: LoadedClient, user: User, originJti: string, authTime: number, now: number, expiresAt: number) {
+  /** A new refresh token of the family `originJti` and the row that stores it (not yet stored). */
+  newRefreshToken(pool: LoadedPool, client: LoadedClient, user: User, originJti: string, authTime: number, now: number, expiresAt: number) {
     const token = randomToken(48);
-    await this.repo.putRefreshToken({ token_hash: sha256(token), origin_jti: originJti, pool_id: pool.id, client_id: client.id, user_id: user.id, auth_time: authTime, expires_at: expiresAt, revoked_at: null, rotated_at: null, created_at: now });
-    return token;
+    const row = { token_hash: sha256(token), origin_jti: originJti, pool_id: pool.id, client_id: client.id, user_id: user.id, auth_time: authTime, expires_at: expiresAt, revoked_at: null, rotated_at: null, created_at: now };
+    return { token, row };
   }
 
-  /** Verifies an access token and that its sign-in has not been revoked. Returns its claims. */
+  /** Verifies an access token, that its sign-in has not been revoked and that its app client still exists. Returns its claims. */
   async verifyAccess(token: string, now: number): Promise<{ poolId: string; sub: string; username: string; clientId: string; originJti: string; claims: JWTPayload }> {
     let poolId: string;
     try {
@@ -118,6 +123,10 @@ export class TokenService {
     }
     if (claims.token_use !== 'access' || typeof claims.origin_jti !== 'string') throw new NotAuthorizedException('Invalid Access Token');
     if (!(await this.repo.isTokenFamilyLive(claims.origin_jti, now))) throw new NotAuthorizedException('Access Token has been revoked');
+    // Deleting a client deletes its refresh tokens (so the check above refuses); this also covers a
+    // sign-in that was under way when the client was deleted.
+    const client = await this.repo.getClient(String(claims.client_id));
+    if (!client || client.pool_id !== poolId) throw new NotAuthorizedException('Access Token has been revoked');
     return { poolId, sub: String(claims.sub), username: String(claims.username), clientId: String(claims.client_id), originJti: claims.origin_jti, claims };
   }
 }

@@ -123,6 +123,8 @@ adminOp('AdminSetUserPassword', async (ctx, input) => {
       ? { status: user.status === 'UNCONFIRMED' ? 'UNCONFIRMED' : 'CONFIRMED', temp_password_expires_at: null }
       : { status: 'FORCE_CHANGE_PASSWORD', temp_password_expires_at: tempExpiry(ctx, pool) }),
   });
+  // Stricter than Cognito: whoever held the old password is signed out.
+  await ctx.repo.revokeUserTokens(user.id, now);
   return {};
 });
 

@@ -71,7 +71,7 @@ publicOp('RevokeToken', async (ctx, input) => {
   const row = await ctx.repo.getRefreshToken(sha256(token));
   // Unknown tokens succeed quietly, as RFC 7009 asks; another client's token is refused.
   if (row && row.client_id !== client.id) throw new NotAuthorizedException('Token does not belong to this client.');
-  if (row) await ctx.repo.revokeTokenFamily(row.origin_jti, ctx.now());
+  if (row) await ctx.repo.revokeTokenFamily(row.user_id, row.origin_jti, ctx.now());
   return {};
 });
 

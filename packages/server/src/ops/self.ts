@@ -104,13 +104,15 @@ publicOp('VerifyUserAttribute', async (ctx, input) => {
 });
 
 publicOp('ChangePassword', async (ctx, input) => {
-  const { pool, user } = await authenticated(ctx, input);
+  const { pool, user, claims } = await authenticated(ctx, input);
   const previous = input.optStr('PreviousPassword', { max: 256 });
   const proposed = input.str('ProposedPassword', { max: 256 });
   const now = ctx.now();
   if (user.password) await settlePasswordCheck(ctx, pool, user, !!previous && passwordMatches(ctx, pool, user, previous), 'PasswordChange');
   const sealed = sealPassword(ctx, pool, user, proposed, true);
   await ctx.repo.updateUser(pool.id, user.id, { password: sealed, password_changed_at: now, failed_attempts: 0, locked_until: 0, updated_at: now });
+  // Stricter than Cognito: the user's other sessions end; the one that changed the password goes on.
+  await ctx.repo.revokeUserTokens(user.id, now, claims.originJti);
   await recordAuthEvent(ctx, user, 'PasswordChange', 'Pass', user.password ? 'Success' : undefined);
   return {};
 });

@@ -168,6 +168,7 @@ publicOp('ConfirmForgotPassword', async (ctx, input) => {
   const now = ctx.now();
   const status = user.status === 'UNCONFIRMED' ? 'UNCONFIRMED' : 'CONFIRMED';
   await ctx.repo.updateUser(pool.id, user.id, { password: sealed, password_changed_at: now, temp_password_expires_at: null, status, failed_attempts: 0, locked_until: 0, updated_at: now });
+  await ctx.repo.revokeUserTokens(user.id, now); // stricter than Cognito: a reset signs out every session
   await recordAuthEvent(ctx, user, 'ForgotPassword', 'Pass');
   return {};
 });

@@ -124,6 +124,12 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
       await db.schema.createIndex('user_groups_user').on('user_groups').columns(['user_id', 'pool_id', 'group_name']).execute();
     },
   },
+  '0007_token_revocation': {
+    // Deleting an app client deletes its refresh tokens: find them without scanning every token.
+    async up(db: Kysely<any>) {
+      await db.schema.createIndex('refresh_tokens_client').on('refresh_tokens').column('client_id').execute();
+    },
+  },
 });
 
 /** The names of all migrations, in order: what a fully migrated store has recorded. */

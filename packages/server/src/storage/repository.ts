@@ -75,10 +75,17 @@ export interface Repository {
 
   putRefreshToken(token: Insertable<RefreshTokenTable>): Promise<void>;
   getRefreshToken(hash: string): Promise<RefreshToken | undefined>;
-  /** Marks a refresh token as replaced by rotation; false if it already was. */
-  rotateRefreshToken(hash: string, now: number): Promise<boolean>;
-  revokeTokenFamily(originJti: string, now: number): Promise<void>;
-  revokeUserTokens(userId: string, now: number): Promise<void>;
+  /**
+   * Decides whether `userId`'s refresh token may issue tokens now, against the user's revocations:
+   * 'revoked' once it (its family, or all the user's tokens) was revoked, 'invalid' if it is gone or
+   * expired. With `rotation` it must be unrotated (then it is marked rotated) or rotated less than
+   * graceMs ago, and `rotation.next` is stored in the same transaction. A revocation of the user
+   * waits for a decision under way and revokes what it stored.
+   */
+  useRefreshToken(hash: string, userId: string, now: number, rotation?: { graceMs: number; next: Insertable<RefreshTokenTable> }): Promise<'ok' | 'revoked' | 'invalid'>;
+  revokeTokenFamily(userId: string, originJti: string, now: number): Promise<void>;
+  /** Revokes every refresh token of the user, but those of `keepFamily` when given. */
+  revokeUserTokens(userId: string, now: number, keepFamily?: string): Promise<void>;
   isTokenFamilyLive(originJti: string, now: number): Promise<boolean>;
 
   addOutbox(message: Insertable<OutboxTable>): Promise<void>;
@@ -211,8 +218,12 @@ export class KyselyRepository implements Repository {
   getClient(id: string) { return this.db.selectFrom('clients').selectAll().where('id', '=', id).executeTakeFirst(); }
   async updateClient(id: string, patch: Updateable<ClientTable>) { await this.db.updateTable('clients').set(patch).where('id', '=', id).execute(); }
   async deleteClient(id: string) {
-    const r = await this.db.deleteFrom('clients').where('id', '=', id).executeTakeFirst();
-    return Number(r.numDeletedRows) > 0;
+    // Its refresh tokens go with it, so its sign-ins' access tokens die at once on every process.
+    return this.db.transaction().execute(async (tx) => {
+      const r = await tx.deleteFrom('clients').where('id', '=', id).executeTakeFirst();
+      await tx.deleteFrom('refresh_tokens').where('client_id', '=', id).execute();
+      return Number(r.numDeletedRows) > 0;
+    });
   }
   async listClients(poolId: string, limit: number, after?: string) {
     let q = this.db.selectFrom('clients').selectAll().where('pool_id', '=', poolId).orderBy('id').limit(limit + 1);
@@ -344,16 +355,48 @@ export class KyselyRepository implements Repository {
 
   async putRefreshToken(token: Insertable<RefreshTokenTable>) { await this.db.insertInto('refresh_tokens').values(token).execute(); }
   getRefreshToken(hash: string) { return this.db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', hash).executeTakeFirst(); }
-  async rotateRefreshToken(hash: string, now: number) {
-    const r = await this.db.updateTable('refresh_tokens').set({ rotated_at: now })
-      .where('token_hash', '=', hash).where('rotated_at', 'is', null).where('revoked_at', 'is', null).executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+  async useRefreshToken(hash: string, userId: string, now: number, rotation?: { graceMs: number; next: Insertable<RefreshTokenTable> }) {
+    return this.db.transaction().execute(async (tx) => {
+      // PostgreSQL: issuers share the user's row lock and revocations take it alone (revocationLock),
+      // so a revocation waits for this transaction and then sees the token it stores, and a decision
+      // after a revocation sees its revoked_at. SQLite runs one writer at a time.
+      if (this.dialect === 'postgres') await tx.selectFrom('users').select('id').where('id', '=', userId).forShare().execute();
+      let first = false;
+      if (rotation) {
+        // A write first, so on SQLite this transaction holds the write lock from its start. Of requests
+        // racing with the same fresh token, only the one whose update wins is its first use.
+        const r = await tx.updateTable('refresh_tokens').set({ rotated_at: now }).where('token_hash', '=', hash)
+          .where('rotated_at', 'is', null).where('revoked_at', 'is', null).where('expires_at', '>=', now).executeTakeFirst();
+        first = Number(r.numUpdatedRows) === 1;
+      }
+      const row = await tx.selectFrom('refresh_tokens').select(['revoked_at', 'rotated_at', 'expires_at']).where('token_hash', '=', hash).executeTakeFirst();
+      if (!row || row.expires_at < now) return 'invalid' as const;
+      if (row.revoked_at !== null) return 'revoked' as const;
+      if (rotation) {
+        // A rotation stamped after our `now` (another process) happened just now too.
+        if (!first && Math.max(0, now - (row.rotated_at ?? now)) >= rotation.graceMs) return 'invalid' as const;
+        await tx.insertInto('refresh_tokens').values(rotation.next).execute();
+      }
+      return 'ok' as const;
+    });
   }
-  async revokeTokenFamily(originJti: string, now: number) {
-    await this.db.updateTable('refresh_tokens').set({ revoked_at: now }).where('origin_jti', '=', originJti).where('revoked_at', 'is', null).execute();
+  /** PostgreSQL: the user's row, locked against every issuing from the user's tokens (see useRefreshToken). */
+  private async revocationLock(tx: Kysely<Database>, userId: string) {
+    if (this.dialect === 'postgres') await tx.selectFrom('users').select('id').where('id', '=', userId).forNoKeyUpdate().execute();
   }
-  async revokeUserTokens(userId: string, now: number) {
-    await this.db.updateTable('refresh_tokens').set({ revoked_at: now }).where('user_id', '=', userId).where('revoked_at', 'is', null).execute();
+  async revokeTokenFamily(userId: string, originJti: string, now: number) {
+    await this.db.transaction().execute(async (tx) => {
+      await this.revocationLock(tx, userId);
+      await tx.updateTable('refresh_tokens').set({ revoked_at: now }).where('origin_jti', '=', originJti).where('revoked_at', 'is', null).execute();
+    });
+  }
+  async revokeUserTokens(userId: string, now: number, keepFamily?: string) {
+    await this.db.transaction().execute(async (tx) => {
+      await this.revocationLock(tx, userId);
+      let q = tx.updateTable('refresh_tokens').set({ revoked_at: now }).where('user_id', '=', userId).where('revoked_at', 'is', null);
+      if (keepFamily !== undefined) q = q.where('origin_jti', '<>', keepFamily);
+      await q.execute();
+    });
   }
   async isTokenFamilyLive(originJti: string, now: number) {
     const row = await this.db.selectFrom('refresh_tokens').select('token_hash').where('origin_jti', '=', originJti)
