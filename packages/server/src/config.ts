@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { loadLimits, type Limits } from './domain/limits.js';
+import { privateDataDir } from './storage/open.js';
 
 export interface Config {
   port: number;
@@ -43,7 +44,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const get = (k: string) => env[k] ?? fileVars[k];
   const port = Number(get('PORT') ?? 9229);
   const dataDir = path.resolve(get('GATEHOUSE_DATA_DIR') ?? './data');
-  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  privateDataDir(dataDir);
 
   let admin: Config['admin'];
   const id = get('GATEHOUSE_ADMIN_ACCESS_KEY_ID');

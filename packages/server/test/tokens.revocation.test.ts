@@ -2,16 +2,19 @@
 // the SQLite file's permissions. Real server process, real SMTP; each test runs on SQLite and PostgreSQL.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import {
   CognitoIdentityProviderClient, AdminCreateUserCommand, AdminSetUserPasswordCommand, AdminUserGlobalSignOutCommand,
   AdminDisableUserCommand, AdminEnableUserCommand, CreateUserPoolClientCommand, DeleteUserPoolClientCommand,
   InitiateAuthCommand, GetTokensFromRefreshTokenCommand, GetUserCommand, GlobalSignOutCommand, RevokeTokenCommand,
   ForgotPasswordCommand, ConfirmForgotPasswordCommand, ChangePasswordCommand, UpdateUserAttributesCommand,
   DeleteUserAttributesCommand, GetUserAttributeVerificationCodeCommand, VerifyUserAttributeCommand, DeleteUserCommand,
-  AdminGetUserCommand,
+  AdminGetUserCommand, CreateUserPoolCommand,
   type AuthenticationResultType,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { startMailSuite, userClient, uniqueEmail, queryDatabase, type MailSuite, type Gatehouse, type MailCatcher } from './support/harness.js';
+import { startMailSuite, startGatehouse, userClient, uniqueEmail, queryDatabase, testDatabase, type MailSuite, type Gatehouse, type MailCatcher } from './support/harness.js';
 
 let suite: MailSuite | undefined;
 let gh: Gatehouse, mail: MailCatcher, poolId: string, clientId: string, cip: CognitoIdentityProviderClient;
@@ -153,4 +156,33 @@ test('deleted app client: its access tokens are refused by every operation that 
   assert.equal((await err(cip.send(new GetTokensFromRefreshTokenCommand({ ClientId: clientId, RefreshToken: tokens.RefreshToken }))))?.name, 'NotAuthorizedException');
   const live = await queryDatabase<{ n: number | string }>(gh, 'select count(*) as n from refresh_tokens where client_id = ? and revoked_at is null', [doomed]);
   assert.equal(Number(live[0].n), 0, 'no live refresh token of the deleted client is left');
+});
+
+const modeOf = (p: string) => fs.statSync(p).mode & 0o777;
+
+test('data at rest: the SQLite file, its -wal and -shm, and the data directory are private, also where they existed before', { skip: testDatabase !== 'sqlite' && 'SQLite only' }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-perm-'));
+  const oldMask = process.umask(0o022);
+  try {
+    fs.chmodSync(dir, 0o755);
+    const files = ['gatehouse.db', 'gatehouse.db-wal', 'gatehouse.db-shm'].map((f) => path.join(dir, f));
+    const check = async (label: string) => {
+      const server = await startGatehouse({ GATEHOUSE_DATA_DIR: dir });
+      try {
+        await server.admin.send(new CreateUserPoolCommand({ PoolName: 'perm' }));
+        assert.equal(modeOf(dir).toString(8), '700', `${label}: data directory`);
+        for (const f of files) assert.equal(modeOf(f).toString(8), '600', `${label}: ${path.basename(f)}`);
+      } finally {
+        await server.stop();
+      }
+    };
+    await check('fresh files in a world-readable directory');
+    // As an older install left them: everything readable by all.
+    fs.chmodSync(dir, 0o755);
+    for (const f of files) if (fs.existsSync(f)) fs.chmodSync(f, 0o644);
+    await check('files that existed world-readable');
+  } finally {
+    process.umask(oldMask);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -5,6 +5,12 @@ import type { Database } from './schema.js';
 import { KyselyRepository } from './repository.js';
 import { migrate } from './migrations.js';
 
+/** Makes the data directory if needed and closes it to everyone but this account (0700), also if it existed. */
+export function privateDataDir(dir: string) {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(dir, 0o700);
+}
+
 /** Opens PostgreSQL when a URL is given, else the embedded SQLite file in dataDir, and migrates it. */
 export async function openRepository(opts: { databaseUrl?: string; dataDir: string }): Promise<KyselyRepository> {
   if (opts.databaseUrl) {
@@ -23,8 +29,16 @@ export async function openRepository(opts: { databaseUrl?: string; dataDir: stri
     return new KyselyRepository(db, 'postgres');
   }
   const SQLite = (await import('better-sqlite3')).default;
-  fs.mkdirSync(opts.dataDir, { recursive: true });
-  const file = new SQLite(path.join(opts.dataDir, 'gatehouse.db'));
+  // The file holds every user's verifier and every signing key, sealed with the master key next to it:
+  // only this account may read either, also where an older install or a loose umask made them readable.
+  // SQLite gives the -wal and -shm files the database file's mode.
+  privateDataDir(opts.dataDir);
+  const name = path.join(opts.dataDir, 'gatehouse.db');
+  fs.closeSync(fs.openSync(name, 'a', 0o600));
+  for (const f of [name, `${name}-wal`, `${name}-shm`]) {
+    try { fs.chmodSync(f, 0o600); } catch (e: any) { if (e?.code !== 'ENOENT') throw e; }
+  }
+  const file = new SQLite(name);
   file.pragma('journal_mode = WAL');
   file.pragma('synchronous = NORMAL');
   file.pragma('foreign_keys = ON');
