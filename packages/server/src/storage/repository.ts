@@ -76,11 +76,11 @@ export interface Repository {
   putRefreshToken(token: Insertable<RefreshTokenTable>): Promise<void>;
   getRefreshToken(hash: string): Promise<RefreshToken | undefined>;
   /**
-   * Decides whether `userId`'s refresh token may issue tokens now, against the user's revocations:
-   * 'revoked' once it (its family, or all the user's tokens) was revoked, 'invalid' if it is gone or
-   * expired. With `rotation` it must be unrotated (then it is marked rotated) or rotated less than
-   * graceMs ago, and `rotation.next` is stored in the same transaction. A revocation of the user
-   * waits for a decision under way and revokes what it stored.
+   * Decides whether `userId`'s refresh token may issue tokens now: 'revoked' once it (its family, or
+   * all the user's tokens) was revoked, 'invalid' if it is gone or expired. With `rotation` it must be
+   * unrotated (then it is marked rotated) or rotated less than graceMs ago, and `rotation.next` is
+   * stored in the same transaction; a revocation of the user waits for such a decision under way and
+   * revokes what it stored.
    */
   useRefreshToken(hash: string, userId: string, now: number, rotation?: { graceMs: number; next: Insertable<RefreshTokenTable> }): Promise<'ok' | 'revoked' | 'invalid'>;
   revokeTokenFamily(userId: string, originJti: string, now: number): Promise<void>;
@@ -356,27 +356,28 @@ export class KyselyRepository implements Repository {
   async putRefreshToken(token: Insertable<RefreshTokenTable>) { await this.db.insertInto('refresh_tokens').values(token).execute(); }
   getRefreshToken(hash: string) { return this.db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', hash).executeTakeFirst(); }
   async useRefreshToken(hash: string, userId: string, now: number, rotation?: { graceMs: number; next: Insertable<RefreshTokenTable> }) {
+    const verdict = (row: { revoked_at: number | null; expires_at: number } | undefined) =>
+      !row || row.expires_at < now ? 'invalid' as const : row.revoked_at !== null ? 'revoked' as const : 'ok' as const;
+    const read = (db: Kysely<Database>) => db.selectFrom('refresh_tokens').select(['revoked_at', 'rotated_at', 'expires_at']).where('token_hash', '=', hash).executeTakeFirst();
+    // Without rotation nothing is stored: tokens signed after a revocation belong to a revoked family
+    // and are refused wherever they are shown, so one read decides.
+    if (!rotation) return verdict(await read(this.db));
     return this.db.transaction().execute(async (tx) => {
       // PostgreSQL: issuers share the user's row lock and revocations take it alone (revocationLock),
       // so a revocation waits for this transaction and then sees the token it stores, and a decision
       // after a revocation sees its revoked_at. SQLite runs one writer at a time.
       if (this.dialect === 'postgres') await tx.selectFrom('users').select('id').where('id', '=', userId).forShare().execute();
-      let first = false;
-      if (rotation) {
-        // A write first, so on SQLite this transaction holds the write lock from its start. Of requests
-        // racing with the same fresh token, only the one whose update wins is its first use.
-        const r = await tx.updateTable('refresh_tokens').set({ rotated_at: now }).where('token_hash', '=', hash)
-          .where('rotated_at', 'is', null).where('revoked_at', 'is', null).where('expires_at', '>=', now).executeTakeFirst();
-        first = Number(r.numUpdatedRows) === 1;
-      }
-      const row = await tx.selectFrom('refresh_tokens').select(['revoked_at', 'rotated_at', 'expires_at']).where('token_hash', '=', hash).executeTakeFirst();
-      if (!row || row.expires_at < now) return 'invalid' as const;
-      if (row.revoked_at !== null) return 'revoked' as const;
-      if (rotation) {
-        // A rotation stamped after our `now` (another process) happened just now too.
-        if (!first && Math.max(0, now - (row.rotated_at ?? now)) >= rotation.graceMs) return 'invalid' as const;
-        await tx.insertInto('refresh_tokens').values(rotation.next).execute();
-      }
+      // A write first, so on SQLite this transaction holds the write lock from its start. Of requests
+      // racing with the same fresh token, only the one whose update wins is its first use.
+      const r = await tx.updateTable('refresh_tokens').set({ rotated_at: now }).where('token_hash', '=', hash)
+        .where('rotated_at', 'is', null).where('revoked_at', 'is', null).where('expires_at', '>=', now).executeTakeFirst();
+      const first = Number(r.numUpdatedRows) === 1;
+      const row = await read(tx);
+      const v = verdict(row);
+      if (v !== 'ok') return v;
+      // A rotation stamped after our `now` (another process) happened just now too.
+      if (!first && Math.max(0, now - (row!.rotated_at ?? now)) >= rotation.graceMs) return 'invalid' as const;
+      await tx.insertInto('refresh_tokens').values(rotation.next).execute();
       return 'ok' as const;
     });
   }
