@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import {
   CognitoIdentityProviderClient, SignUpCommand, ConfirmSignUpCommand, InitiateAuthCommand, ForgotPasswordCommand, ConfirmForgotPasswordCommand,
   ChangePasswordCommand, ResendConfirmationCodeCommand, AdminListUserAuthEventsCommand, AdminCreateUserCommand, AdminInitiateAuthCommand,
-  AdminRespondToAuthChallengeCommand, AdminDeleteUserCommand, type AuthEventType,
+  AdminRespondToAuthChallengeCommand, AdminDeleteUserCommand, GetUserCommand, type AuthEventType,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { startMailSuite, uniqueEmail, queryDatabase, type MailCatcher, type MailSuite, type Gatehouse } from './support/harness.js';
 
@@ -44,14 +44,18 @@ test('a user history: sign-up, resend, failed and good sign-ins, a reset with a 
   const code = await mail.code(email, since);
   await assert.rejects(cip.send(new ConfirmForgotPasswordCommand({ ClientId: clientId, Username: email, ConfirmationCode: code === '000000' ? '111111' : '000000', Password: 'Reset-Passw0rd!' })));
   await cip.send(new ConfirmForgotPasswordCommand({ ClientId: clientId, Username: email, ConfirmationCode: code, Password: 'Reset-Passw0rd!' }));
-  await assert.rejects(cip.send(new ChangePasswordCommand({ AccessToken: signIn.AuthenticationResult!.AccessToken, PreviousPassword: 'Not-It-Passw0rd!', ProposedPassword: 'Changed-Passw0rd!' })));
-  await cip.send(new ChangePasswordCommand({ AccessToken: signIn.AuthenticationResult!.AccessToken, PreviousPassword: 'Reset-Passw0rd!', ProposedPassword: 'Changed-Passw0rd!' }));
+  // The reset ended the earlier session: the password change needs a new one.
+  await assert.rejects(cip.send(new GetUserCommand({ AccessToken: signIn.AuthenticationResult!.AccessToken })), { name: 'NotAuthorizedException' });
+  const again = await cip.send(new InitiateAuthCommand({ ClientId: clientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: email, PASSWORD: 'Reset-Passw0rd!' } }));
+  await assert.rejects(cip.send(new ChangePasswordCommand({ AccessToken: again.AuthenticationResult!.AccessToken, PreviousPassword: 'Not-It-Passw0rd!', ProposedPassword: 'Changed-Passw0rd!' })));
+  await cip.send(new ChangePasswordCommand({ AccessToken: again.AuthenticationResult!.AccessToken, PreviousPassword: 'Reset-Passw0rd!', ProposedPassword: 'Changed-Passw0rd!' }));
   const t1 = Date.now();
 
   const events = await allEvents(email);
   assert.deepEqual(events.map(summary), [
     'PasswordChange:Pass:Password=Success',
     'PasswordChange:Fail:Password=Failure',
+    'SignIn:Pass:Password=Success',
     'ForgotPassword:Pass',
     'ForgotPassword:Fail',
     'ForgotPassword:InProgress',
