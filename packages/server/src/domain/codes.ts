@@ -46,13 +46,17 @@ export async function useCode(ctx: Ctx, userId: string, purpose: string, destina
 }
 
 /**
- * What useCode costs for a login that names no user: the same lookup and conditional write (which
- * finds nothing to change); answers as for a user with no code out.
+ * What a wrong code costs for a login that names no user: the same lookup, and a small write where
+ * a real user's guess is counted; answers as for a user with no code out.
  */
-export async function useCodeOfNobody(ctx: Ctx, poolId: string, key: string, purpose: string, code: string): Promise<Error> {
+export async function useCodeOfNobody(ctx: Ctx, poolId: string, key: string, purpose: string): Promise<Error> {
   const now = ctx.now();
-  const nobody = ctx.secrets.mac('nobody', poolId, key);
-  await ctx.repo.getLiveCode(nobody, purpose, now);
-  await ctx.repo.attemptCode(nobody, ctx.secrets.mac('code', nobody, purpose, '', code), CODE_MAX_ATTEMPTS, now);
+  await ctx.repo.getLiveCode(ctx.secrets.mac('nobody', poolId, key), purpose, now);
+  await noteNobody(ctx, poolId, key);
   return mismatch();
+}
+
+/** The small write standing in, for a login that names no user, for one a real user's failure makes (a guess counted, an auth event). */
+export async function noteNobody(ctx: Ctx, poolId: string, key: string) {
+  await ctx.repo.noteLoginFailure(ctx.secrets.mac('nobody', poolId, key), ctx.now() + CODE_TTL.signUp);
 }

@@ -32,7 +32,7 @@ const CLOCK_SKEW_MS = 15 * 60e3;
  */
 export const LOCK_SECONDS: readonly number[] = Array.from({ length: 16 }, (_, i) => (i < 4 ? 0 : Math.min(2 ** (i - 4), 900)));
 /** How long failures of a login that names no user are remembered after its last attempt. */
-const UNKNOWN_LOGIN_TTL_MS = 24 * 3600e3;
+export const UNKNOWN_LOGIN_TTL_MS = 24 * 3600e3;
 
 /** Checks a clear-text password: the same answer and work for unknown users, locked users and wrong passwords. */
 async function verifyPasswordFactor(ctx: Ctx, pool: LoadedPool, client: LoadedClient, login: string, password: string): Promise<User> {
@@ -70,8 +70,11 @@ export async function settlePasswordCheck(ctx: Ctx, pool: LoadedPool, user: User
  */
 async function settleUnknownLogin(ctx: Ctx, pool: LoadedPool, client: LoadedClient, login: string, burn: () => void): Promise<never> {
   if (!hidesUsers(client)) throw new UserNotFoundException('User does not exist.');
-  await ctx.repo.claimLoginAttempt(ctx.secrets.mac('login-failures', pool.id, lookupKey(pool, login)), ctx.now(), LOCK_SECONDS, UNKNOWN_LOGIN_TTL_MS);
+  const key = ctx.secrets.mac('login-failures', pool.id, lookupKey(pool, login));
+  await ctx.repo.claimLoginAttempt(key, ctx.now(), LOCK_SECONDS, UNKNOWN_LOGIN_TTL_MS);
   burn();
+  // Where a user's failure is written to their auth events, an unknown login's is noted too: the same writes.
+  await ctx.repo.noteLoginFailure(key, ctx.now() + UNKNOWN_LOGIN_TTL_MS);
   throw wrongPassword();
 }
 

@@ -6,7 +6,7 @@ import { findUser, loginKeys, missingRequired, newUsername, uniqueError, validat
 import { sealPassword } from '../domain/passwords.js';
 import { checkSecretHash } from '../domain/signin.js';
 import { createSession } from '../domain/sessions.js';
-import { CODE_TTL, issueCode, useCode, useCodeOfNobody, noCodeForUnknownUser } from '../domain/codes.js';
+import { CODE_TTL, issueCode, useCode, useCodeOfNobody, noteNobody, noCodeForUnknownUser } from '../domain/codes.js';
 import { checkPassword } from '../domain/password-policy.js';
 import { passwordPolicy, hidesUsers, lookupKey } from '../domain/pools.js';
 import { maskDestination, type CodeDeliveryDetails } from '../domain/messages.js';
@@ -112,7 +112,7 @@ publicOp('SignUp', async (ctx, input) => {
 publicOp('ConfirmSignUp', async (ctx, input) => {
   const { pool, client, login, user } = await namedUser(ctx, input);
   const code = input.str('ConfirmationCode', codeRule);
-  if (!user) return noSuchUser(client, hidesUsers(client) ? await useCodeOfNobody(ctx, pool.id, lookupKey(pool, login), 'signUp', code) : noCodeForUnknownUser());
+  if (!user) return noSuchUser(client, hidesUsers(client) ? await useCodeOfNobody(ctx, pool.id, lookupKey(pool, login), 'signUp') : noCodeForUnknownUser());
   if (user.status !== 'UNCONFIRMED') throw new NotAuthorizedException(`User cannot be confirmed. Current status is ${user.status}`);
   const channel = signUpChannel(pool, user);
   const attribute = channel?.attribute ?? 'email';
@@ -160,9 +160,12 @@ publicOp('ConfirmForgotPassword', async (ctx, input) => {
   // The policy is checked before the user is looked at, so a weak password tells nothing about who exists.
   checkPassword(password, passwordPolicy(pool));
   if (!user && hidesUsers(client)) {
-    // Nobody by that name: the work a real user's wrong code costs (sealing the new password, the code lookup and guess), the same answer.
+    // Nobody by that name: the work a real user's wrong code costs (sealing the new password, the code
+    // lookup and guess, the auth event), the same answer.
     sealPassword(ctx, pool, { id: '', username: login }, password, false);
-    throw await useCodeOfNobody(ctx, pool.id, lookupKey(pool, login), 'forgotPassword', code);
+    const e = await useCodeOfNobody(ctx, pool.id, lookupKey(pool, login), 'forgotPassword');
+    await noteNobody(ctx, pool.id, lookupKey(pool, login));
+    throw e;
   }
   if (!user) return noSuchUser(client, noCodeForUnknownUser());
   const sealed = sealPassword(ctx, pool, user, password, false);

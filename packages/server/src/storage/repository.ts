@@ -56,6 +56,8 @@ export interface Repository {
   claimSignInAttempt(poolId: string, id: string, now: number, lockSeconds: readonly number[]): Promise<boolean>;
   /** The same for a login that names no user, counted under `key`; kept until `ttlMs` after its last attempt. */
   claimLoginAttempt(key: string, now: number, lockSeconds: readonly number[], ttlMs: number): Promise<boolean>;
+  /** Records that a login naming no user failed (the write a real user's auth event or code guess costs): one small upsert. */
+  noteLoginFailure(key: string, expiresAt: number): Promise<void>;
 
   createGroup(group: Insertable<GroupTable>): Promise<void>;
   getGroup(poolId: string, name: string): Promise<Group | undefined>;
@@ -339,6 +341,10 @@ export class KyselyRepository implements Repository {
   getLiveCode(userId: string, purpose: string, now: number) {
     return this.db.selectFrom('codes').selectAll().where('user_id', '=', userId).where('purpose', '=', purpose)
       .where('consumed_at', 'is', null).where('expires_at', '>=', now - 86_400_000).orderBy('created_at', 'desc').executeTakeFirst();
+  }
+  async noteLoginFailure(key: string, expiresAt: number) {
+    await this.db.insertInto('login_failures').values({ key, failed_attempts: 0, locked_until: 0, expires_at: expiresAt })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ expires_at: expiresAt })).execute();
   }
   async attemptCode(id: string, codeHmac: string, maxAttempts: number, now: number) {
     // Counted whether or not it matches, in the statement that decides it: racing guesses queue on
