@@ -22,18 +22,41 @@ export async function issueCode(ctx: Ctx, poolId: string, userId: string, purpos
 }
 
 const mismatch = () => new CodeMismatchException('Invalid verification code provided, please try again.');
+const expired = () => new ExpiredCodeException('Invalid code provided, please request a code again.');
 
 /** The answer for a user who does not exist: the same as for a user with no code out, so neither tells. */
 export const noCodeForUnknownUser = mismatch;
 
-export async function useCode(ctx: Ctx, userId: string, purpose: string, destination: string, code: string): Promise<void> {
+/**
+ * Uses a code. Each guess is counted and compared in one conditional statement, so however many
+ * race (on any process), at most CODE_MAX_ATTEMPTS are ever compared. Past the cap the code is dead:
+ * ExpiredCodeException, or with `hideState` (clients that hide which users exist) the answer to a
+ * wrong code, which is all a login that names no user can get.
+ */
+export async function useCode(ctx: Ctx, userId: string, purpose: string, destination: string, code: string, opts: { hideState?: boolean } = {}): Promise<void> {
   const now = ctx.now();
   const live = await ctx.repo.getLiveCode(userId, purpose, now);
   if (!live) throw mismatch();
-  if (live.expires_at < now || live.attempts >= CODE_MAX_ATTEMPTS) throw new ExpiredCodeException('Invalid code provided, please request a code again.');
-  if (!safeEqual(live.code_hmac, ctx.secrets.mac('code', userId, purpose, destination, code))) {
-    await ctx.repo.bumpCodeAttempt(live.id, CODE_MAX_ATTEMPTS);
-    throw mismatch();
-  }
-  if (!(await ctx.repo.consumeCode(live.id, CODE_MAX_ATTEMPTS, now))) throw new ExpiredCodeException('Invalid code provided, please request a code again.');
+  // Cognito tells an expired code apart, and clients prompt for a new one on it.
+  if (live.expires_at < now) throw expired();
+  const outcome = await ctx.repo.attemptCode(live.id, ctx.secrets.mac('code', userId, purpose, destination, code), CODE_MAX_ATTEMPTS, now);
+  if (outcome === 'used') return;
+  if (outcome === 'wrong' || opts.hideState) throw mismatch();
+  throw expired();
+}
+
+/**
+ * What a wrong code costs for a login that names no user: the same lookup, and a small write where
+ * a real user's guess is counted; answers as for a user with no code out.
+ */
+export async function useCodeOfNobody(ctx: Ctx, poolId: string, key: string, purpose: string): Promise<Error> {
+  const now = ctx.now();
+  await ctx.repo.getLiveCode(ctx.secrets.mac('nobody', poolId, key), purpose, now);
+  await noteNobody(ctx, poolId, key);
+  return mismatch();
+}
+
+/** The small write standing in, for a login that names no user, for one a real user's failure makes (a guess counted, an auth event). */
+export async function noteNobody(ctx: Ctx, poolId: string, key: string) {
+  await ctx.repo.noteLoginFailure(ctx.secrets.mac('nobody', poolId, key), ctx.now() + CODE_TTL.signUp);
 }

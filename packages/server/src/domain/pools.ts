@@ -108,6 +108,14 @@ export function usernameKey(pool: LoadedPool, username: string): string {
   return pool.config.UsernameConfiguration?.CaseSensitive ? username : username.toLowerCase();
 }
 
+/**
+ * The key a login is looked up by (emails always lower case, as findUser tries them): what answers
+ * simulated for a login that names no user derive from, so they vary exactly as real ones do.
+ */
+export function lookupKey(pool: LoadedPool, login: string): string {
+  return login.includes('@') ? login.toLowerCase() : usernameKey(pool, login);
+}
+
 export function isUsernameAttribute(pool: LoadedPool, attr: string) {
   return pool.config.UsernameAttributes?.includes(attr) ?? false;
 }

@@ -7,7 +7,7 @@ import {
 } from '../errors.js';
 import type { Ctx } from './context.js';
 import type { LoadedClient, LoadedPool } from './pools.js';
-import { requireFlow, isUsernameAttribute, tokenLifetimes, hidesUsers } from './pools.js';
+import { requireFlow, isUsernameAttribute, tokenLifetimes, hidesUsers, lookupKey } from './pools.js';
 import { findUser, parseUser, missingRequired, validateAttributes, loginKeys, uniqueError, type User } from './users.js';
 import { burnPasswordCheck, openPassword, passwordMatches, sealPassword } from './passwords.js';
 import { createSession, openSession, consumeSession, type SessionState } from './sessions.js';
@@ -24,66 +24,79 @@ export interface ChallengeAnswer {
 }
 
 const wrongPassword = () => new NotAuthorizedException('Incorrect username or password.');
-const LOCKOUT_FREE_FAILURES = 5;
-const MAX_LOCK_SECONDS = 900;
 const CLOCK_SKEW_MS = 15 * 60e3;
 
-/** Cognito's lockout: after 5 failures, locked for 2^(n-5) seconds, capped at 15 minutes. */
-export function lockedUntil(now: number, failures: number): number {
-  if (failures < LOCKOUT_FREE_FAILURES) return 0;
-  return now + Math.min(2 ** (failures - LOCKOUT_FREE_FAILURES), MAX_LOCK_SECONDS) * 1000;
-}
-
-function unknownUser(client: LoadedClient): Error {
-  return hidesUsers(client) ? wrongPassword() : new UserNotFoundException('User does not exist.');
-}
-
-async function recordFailure(ctx: Ctx, pool: LoadedPool, user: User) {
-  const now = ctx.now();
-  await ctx.repo.recordFailedSignIn(pool.id, user.id, (n) => lockedUntil(now, n));
-}
-
-async function clearFailures(ctx: Ctx, pool: LoadedPool, user: User) {
-  if (user.failed_attempts > 0 || user.locked_until > 0) await ctx.repo.updateUser(pool.id, user.id, { failed_attempts: 0, locked_until: 0 });
-}
+/**
+ * Cognito's lockout, in seconds locked after the n-th failure in a row (index n - 1): the 5th locks
+ * for 1 s, each further one doubles it, up to 15 minutes (the last entry holds beyond).
+ */
+export const LOCK_SECONDS: readonly number[] = Array.from({ length: 16 }, (_, i) => (i < 4 ? 0 : Math.min(2 ** (i - 4), 900)));
+/** How long failures of a login that names no user are remembered after its last attempt. */
+export const UNKNOWN_LOGIN_TTL_MS = 24 * 3600e3;
 
 /** Checks a clear-text password: the same answer and work for unknown users, locked users and wrong passwords. */
 async function verifyPasswordFactor(ctx: Ctx, pool: LoadedPool, client: LoadedClient, login: string, password: string): Promise<User> {
   const user = await findUser(ctx, pool, login);
   // The old password is void after an admin reset, so the user is told to reset before any check.
   if (user?.status === 'RESET_REQUIRED') throw new PasswordResetRequiredException('Password reset required for the user');
-  if (!user || !user.password) {
-    burnPasswordCheck(ctx, pool, login, password);
-    throw unknownUser(client);
-  }
-  await settlePasswordCheck(ctx, pool, user, passwordMatches(ctx, pool, user, password), 'SignIn');
+  const burn = () => { burnPasswordCheck(ctx, pool, login, password); };
+  if (!user || !user.password) return settleUnknownLogin(ctx, pool, client, login, burn);
+  await settlePasswordCheck(ctx, pool, user, () => passwordMatches(ctx, pool, user, password), burn, 'SignIn');
   return user;
 }
 
 /**
- * How every password check ends: a locked user fails whatever they sent (without extending the
- * lock); a failure counts toward lockout, is recorded and answered as a wrong password; a success
- * clears the count.
+ * How every password check of a user goes. The attempt is counted before anything is compared, by
+ * one conditional statement that refuses while the user is locked, so guesses sent in parallel (to
+ * any process) meet the limit serial ones do. A locked user fails whatever they sent, after `burn`
+ * (the same work, nothing compared); a failure is recorded and answered as a wrong password; a
+ * success clears the count.
  */
-export async function settlePasswordCheck(ctx: Ctx, pool: LoadedPool, user: User, ok: boolean, event: 'SignIn' | 'PasswordChange') {
-  const locked = user.locked_until > ctx.now();
-  if (locked || !ok) {
-    if (!locked) await recordFailure(ctx, pool, user);
+export async function settlePasswordCheck(ctx: Ctx, pool: LoadedPool, user: User, check: () => boolean, burn: () => void, event: 'SignIn' | 'PasswordChange') {
+  const counted = await ctx.repo.claimSignInAttempt(pool.id, user.id, ctx.now(), LOCK_SECONDS);
+  let ok = false;
+  if (counted) ok = check();
+  else burn();
+  if (!ok) {
     await recordAuthEvent(ctx, user, event, 'Fail', 'Failure');
     throw wrongPassword();
   }
-  await clearFailures(ctx, pool, user);
+  await ctx.repo.updateUser(pool.id, user.id, { failed_attempts: 0, locked_until: 0 });
 }
 
-/** A stable stand-in for USER_ID_FOR_SRP of a user who does not exist, shaped like a real one. */
-function fakeSrpUserId(ctx: Ctx, pool: LoadedPool, login: string) {
-  if (!isUsernameAttribute(pool, 'email') && !isUsernameAttribute(pool, 'phone_number')) return login;
-  const h = ctx.secrets.macBytes('fake-sub', pool.id, login.toLowerCase());
+/**
+ * A password check for a login that names no user: counted under the login as a user's would be
+ * (so it locks out alike and writes alike), the same work, the same answer.
+ */
+async function settleUnknownLogin(ctx: Ctx, pool: LoadedPool, client: LoadedClient, login: string, burn: () => void): Promise<never> {
+  if (!hidesUsers(client)) throw new UserNotFoundException('User does not exist.');
+  const key = ctx.secrets.mac('login-failures', pool.id, lookupKey(pool, login));
+  await ctx.repo.claimLoginAttempt(key, ctx.now(), LOCK_SECONDS, UNKNOWN_LOGIN_TTL_MS);
+  burn();
+  // Where a user's failure is written to their auth events, an unknown login's is noted too: the same writes.
+  await ctx.repo.noteLoginFailure(key, ctx.now() + UNKNOWN_LOGIN_TTL_MS);
+  throw wrongPassword();
+}
+
+/** A stable stand-in for the sub of a user who does not exist, shaped like a real one. */
+function fakeSub(ctx: Ctx, pool: LoadedPool, key: string) {
+  const h = ctx.secrets.macBytes('fake-sub', pool.id, key);
   h[6] = (h[6] & 0x0f) | 0x40;
   h[8] = (h[8] & 0x3f) | 0x80;
   const x = h.subarray(0, 16).toString('hex');
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
 }
+
+/**
+ * USER_ID_FOR_SRP of a user who does not exist, shaped as a real one would be: the sub where
+ * emails or phones are usernames, else the username as the lookup normalises it. (A real user
+ * found through an alias answers their username, which Cognito's protocol reveals too.)
+ */
+function fakeSrpUserId(ctx: Ctx, pool: LoadedPool, key: string) {
+  return isUsernameAttribute(pool, 'email') || isUsernameAttribute(pool, 'phone_number') ? fakeSub(ctx, pool, key) : key;
+}
+
+const fakeVerifier = (ctx: Ctx, pool: LoadedPool, key: string) => ctx.secrets.macBytes('fake-verifier', pool.id, key);
 
 /** Starts SRP: answers PASSWORD_VERIFIER, simulated for users who do not exist. */
 async function startSrp(ctx: Ctx, pool: LoadedPool, client: LoadedClient, flow: string, login: string, srpA: string): Promise<ChallengeAnswer> {
@@ -99,13 +112,16 @@ async function startSrp(ctx: Ctx, pool: LoadedPool, client: LoadedClient, flow: 
   const stored = user ? openPassword(ctx, pool, user) : undefined;
   if (!user && !hidesUsers(client)) throw new UserNotFoundException('User does not exist.');
   if (user?.status === 'RESET_REQUIRED') throw new PasswordResetRequiredException('Password reset required for the user');
-  const salt = stored?.salt ?? ctx.secrets.macBytes('fake-salt', pool.id, login.toLowerCase()).subarray(0, 16);
-  const verifier = stored?.verifier ?? ctx.secrets.macBytes('fake-verifier', pool.id, login.toLowerCase());
+  // Stand-ins derive from the key a real lookup uses: two spellings that could name one user get one salt.
+  const key = lookupKey(pool, login);
+  const salt = stored?.salt ?? ctx.secrets.macBytes('fake-salt', pool.id, key).subarray(0, 16);
+  const verifier = stored?.verifier ?? fakeVerifier(ctx, pool, key);
   const { b, B } = serverEphemeral(verifier);
   const secretBlock = crypto.randomBytes(64).toString('base64');
-  const srpUserId = user?.username ?? fakeSrpUserId(ctx, pool, login);
+  const srpUserId = user?.username ?? fakeSrpUserId(ctx, pool, key);
   const state: SessionState = {
-    challenge: 'PASSWORD_VERIFIER', flow, userId: stored ? user!.id : undefined, login, srpUserId,
+    // A stand-in id for nobody, so the answer looks the user up either way (and finds no one).
+    challenge: 'PASSWORD_VERIFIER', flow, userId: stored ? user!.id : fakeSub(ctx, pool, `nobody:${key}`), login, srpUserId,
     A: A.toString('hex'), B: B.toString('hex'), b: b.toString('hex'), secretBlock: sha256(secretBlock),
   };
   return {
@@ -127,23 +143,27 @@ async function answerPasswordVerifier(ctx: Ctx, pool: LoadedPool, client: Loaded
   if (!claim || !block || !ts) throw new InvalidParameterException('Missing required parameter PASSWORD_CLAIM_SIGNATURE, PASSWORD_CLAIM_SECRET_BLOCK or TIMESTAMP');
   const when = parseTimestamp(ts);
   if (!Number.isFinite(when) || Math.abs(when - ctx.now()) > CLOCK_SKEW_MS) throw new NotAuthorizedException('Incorrect timestamp. Check your clock.');
-  const row = state.userId ? await ctx.repo.getUser(pool.id, state.userId) : undefined;
+  const row = await ctx.repo.getUser(pool.id, state.userId ?? '');
   const user = row && parseUser(row);
   const stored = user && openPassword(ctx, pool, user);
   const real = !!(user && stored && user.username === state.srpUserId);
   if (!real && !hidesUsers(client)) throw new UserNotFoundException('User does not exist.');
-  // A simulated challenge is answered after the same modular exponentiations as a real one.
-  const verifier = real ? stored!.verifier : ctx.secrets.macBytes('fake-verifier', pool.id, state.login.toLowerCase());
-  let ok = false;
-  try {
-    const key = serverSessionKey({ A: Buffer.from(state.A, 'hex'), B: Buffer.from(state.B, 'hex'), b: Buffer.from(state.b, 'hex'), verifier });
-    const expected = passwordClaimSignature({ key, poolName: poolNameOf(pool.id), userId: state.srpUserId, secretBlock: Buffer.from(block, 'base64'), timestamp: ts });
-    ok = safeEqual(sha256(block), state.secretBlock) && verifyClaim(expected, claim);
-  } catch (e) {
-    if (!(e instanceof SrpError)) throw e;
-  }
-  if (!real || !user) throw wrongPassword();
-  await settlePasswordCheck(ctx, pool, user, ok, 'SignIn');
+  const fake = fakeVerifier(ctx, pool, lookupKey(pool, state.login));
+  // Every answer costs the same modular exponentiations: against the real verifier only once the
+  // attempt is counted, else (simulated or locked) against the stand-in.
+  const claimHolds = (verifier: Buffer) => {
+    try {
+      const key = serverSessionKey({ A: Buffer.from(state.A, 'hex'), B: Buffer.from(state.B, 'hex'), b: Buffer.from(state.b, 'hex'), verifier });
+      const expected = passwordClaimSignature({ key, poolName: poolNameOf(pool.id), userId: state.srpUserId, secretBlock: Buffer.from(block, 'base64'), timestamp: ts });
+      return safeEqual(sha256(block), state.secretBlock) && verifyClaim(expected, claim);
+    } catch (e) {
+      if (!(e instanceof SrpError)) throw e;
+      return false;
+    }
+  };
+  const burn = () => { claimHolds(fake); };
+  if (!real || !user) return settleUnknownLogin(ctx, pool, client, state.login, burn);
+  await settlePasswordCheck(ctx, pool, user, () => claimHolds(stored!.verifier), burn, 'SignIn');
   return afterFirstFactor(ctx, pool, client, user, state.flow);
 }
 

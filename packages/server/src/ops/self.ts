@@ -3,7 +3,7 @@ import { InvalidParameterException, NotAuthorizedException } from '../errors.js'
 import type { Ctx } from '../domain/context.js';
 import { loadClient, type LoadedPool } from '../domain/pools.js';
 import { attributeList, loginKeys, requiredAttributes, uniqueError, validateAttributes, type Attributes, type User } from '../domain/users.js';
-import { passwordMatches, sealPassword } from '../domain/passwords.js';
+import { burnPasswordCheck, passwordMatches, sealPassword } from '../domain/passwords.js';
 import { settlePasswordCheck } from '../domain/signin.js';
 import { CODE_TTL, issueCode, useCode } from '../domain/codes.js';
 import { authenticated, codeRule } from './common.js';
@@ -108,7 +108,9 @@ publicOp('ChangePassword', async (ctx, input) => {
   const previous = input.optStr('PreviousPassword', { max: 256 });
   const proposed = input.str('ProposedPassword', { max: 256 });
   const now = ctx.now();
-  if (user.password) await settlePasswordCheck(ctx, pool, user, !!previous && passwordMatches(ctx, pool, user, previous), 'PasswordChange');
+  if (user.password) {
+    await settlePasswordCheck(ctx, pool, user, () => !!previous && passwordMatches(ctx, pool, user, previous), () => burnPasswordCheck(ctx, pool, user.username, previous ?? ''), 'PasswordChange');
+  }
   const sealed = sealPassword(ctx, pool, user, proposed, true);
   await ctx.repo.updateUser(pool.id, user.id, { password: sealed, password_changed_at: now, failed_attempts: 0, locked_until: 0, updated_at: now });
   // Stricter than Cognito: the user's other sessions end; the one that changed the password goes on.

@@ -6,9 +6,9 @@ import { findUser, loginKeys, missingRequired, newUsername, uniqueError, validat
 import { sealPassword } from '../domain/passwords.js';
 import { checkSecretHash } from '../domain/signin.js';
 import { createSession } from '../domain/sessions.js';
-import { CODE_TTL, issueCode, useCode, noCodeForUnknownUser } from '../domain/codes.js';
+import { CODE_TTL, issueCode, useCode, useCodeOfNobody, noteNobody, noCodeForUnknownUser } from '../domain/codes.js';
 import { checkPassword } from '../domain/password-policy.js';
-import { passwordPolicy, hidesUsers } from '../domain/pools.js';
+import { passwordPolicy, hidesUsers, lookupKey } from '../domain/pools.js';
 import { maskDestination, type CodeDeliveryDetails } from '../domain/messages.js';
 import { clientOf, codeRule, usernameRule } from './common.js';
 import { limitCodes, throttle } from '../domain/limits.js';
@@ -110,13 +110,13 @@ publicOp('SignUp', async (ctx, input) => {
 });
 
 publicOp('ConfirmSignUp', async (ctx, input) => {
-  const { pool, client, user } = await namedUser(ctx, input);
+  const { pool, client, login, user } = await namedUser(ctx, input);
   const code = input.str('ConfirmationCode', codeRule);
-  if (!user) return noSuchUser(client, noCodeForUnknownUser());
+  if (!user) return noSuchUser(client, hidesUsers(client) ? await useCodeOfNobody(ctx, pool.id, lookupKey(pool, login), 'signUp') : noCodeForUnknownUser());
   if (user.status !== 'UNCONFIRMED') throw new NotAuthorizedException(`User cannot be confirmed. Current status is ${user.status}`);
   const channel = signUpChannel(pool, user);
   const attribute = channel?.attribute ?? 'email';
-  await useCode(ctx, user.id, `signUp:${attribute}`, channel?.to ?? '', code);
+  await useCode(ctx, user.id, `signUp:${attribute}`, channel?.to ?? '', code, { hideState: hidesUsers(client) });
   const attributes = { ...user.attributes, [`${attribute}_verified`]: 'true' };
   try {
     await ctx.repo.updateUser(pool.id, user.id, { status: 'CONFIRMED', attributes: JSON.stringify(attributes), ...loginKeys(pool, user.username, attributes), updated_at: ctx.now() });
@@ -153,15 +153,23 @@ publicOp('ForgotPassword', async (ctx, input) => {
 });
 
 publicOp('ConfirmForgotPassword', async (ctx, input) => {
-  const { pool, client, user } = await namedUser(ctx, input);
+  const { pool, client, login, user } = await namedUser(ctx, input);
   const code = input.str('ConfirmationCode', codeRule);
   const password = input.str('Password', { max: 256 });
   await throttle(ctx, client.id, ['recovery']);
   // The policy is checked before the user is looked at, so a weak password tells nothing about who exists.
   checkPassword(password, passwordPolicy(pool));
+  if (!user && hidesUsers(client)) {
+    // Nobody by that name: the work a real user's wrong code costs (sealing the new password, the code
+    // lookup and guess, the auth event), the same answer.
+    sealPassword(ctx, pool, { id: '', username: login }, password, false);
+    const e = await useCodeOfNobody(ctx, pool.id, lookupKey(pool, login), 'forgotPassword');
+    await noteNobody(ctx, pool.id, lookupKey(pool, login));
+    throw e;
+  }
   if (!user) return noSuchUser(client, noCodeForUnknownUser());
   const sealed = sealPassword(ctx, pool, user, password, false);
-  await useCode(ctx, user.id, 'forgotPassword', recoveryChannel(pool, user)?.to ?? '', code).catch(async (e) => {
+  await useCode(ctx, user.id, 'forgotPassword', recoveryChannel(pool, user)?.to ?? '', code, { hideState: hidesUsers(client) }).catch(async (e) => {
     await recordAuthEvent(ctx, user, 'ForgotPassword', 'Fail');
     throw e;
   });

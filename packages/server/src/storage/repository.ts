@@ -48,8 +48,16 @@ export interface Repository {
   updateUser(poolId: string, id: string, patch: Updateable<UserTable>): Promise<void>;
   deleteUser(poolId: string, id: string): Promise<boolean>;
   listUsers(poolId: string, filter: UserFilter | undefined, limit: number, after?: string): Promise<Page<UserRow>>;
-  /** Counts a failed sign-in and returns the new count. */
-  recordFailedSignIn(poolId: string, id: string, lockedUntil: (failures: number) => number): Promise<number>;
+  /**
+   * Counts a sign-in attempt before its password is compared, unless the user is locked, in one
+   * conditional statement: false when locked (nothing counted). The count that reaches
+   * lockSeconds[n - 1] > 0 locks at once (the last entry holds beyond); a success clears it.
+   */
+  claimSignInAttempt(poolId: string, id: string, now: number, lockSeconds: readonly number[]): Promise<boolean>;
+  /** The same for a login that names no user, counted under `key`; kept until `ttlMs` after its last attempt. */
+  claimLoginAttempt(key: string, now: number, lockSeconds: readonly number[], ttlMs: number): Promise<boolean>;
+  /** Records that a login naming no user failed (the write a real user's auth event or code guess costs): one small upsert. */
+  noteLoginFailure(key: string, expiresAt: number): Promise<void>;
 
   createGroup(group: Insertable<GroupTable>): Promise<void>;
   getGroup(poolId: string, name: string): Promise<Group | undefined>;
@@ -64,10 +72,12 @@ export interface Repository {
   /** Stores a new code and retires any earlier live code of the same purpose for the user. */
   putCode(code: Insertable<CodeTable>): Promise<void>;
   getLiveCode(userId: string, purpose: string, now: number): Promise<Code | undefined>;
-  /** Counts a wrong guess if the code is still under the cap; false when it was not. */
-  bumpCodeAttempt(id: string, maxAttempts: number): Promise<boolean>;
-  /** Marks the code used; false if another request used it first. */
-  consumeCode(id: string, maxAttempts: number, now: number): Promise<boolean>;
+  /**
+   * One guess at a code, counted and compared in one conditional statement: 'used' when `codeHmac`
+   * matched (the code is spent), 'wrong' when it did not, 'refused' when the code was used, expired
+   * or already had `maxAttempts` guesses (nothing compared).
+   */
+  attemptCode(id: string, codeHmac: string, maxAttempts: number, now: number): Promise<'used' | 'wrong' | 'refused'>;
 
   createSession(session: Insertable<AuthSessionTable>): Promise<void>;
   getSession(id: string): Promise<AuthSession | undefined>;
@@ -274,14 +284,23 @@ export class KyselyRepository implements Repository {
           : sql<string>`json_extract(attributes, ${'$."' + attribute + '"'})`;
     }
   }
-  async recordFailedSignIn(poolId: string, id: string, lockedUntil: (failures: number) => number) {
-    const row = await this.db.updateTable('users').set((eb) => ({ failed_attempts: eb('failed_attempts', '+', 1) }))
-      .where('pool_id', '=', poolId).where('id', '=', id).returning('failed_attempts').executeTakeFirst();
-    const n = Number(row?.failed_attempts ?? 0);
-    const until = lockedUntil(n);
-    // Racing failures (other requests, other processes) each count; the longest lock stands.
-    if (until > 0) await this.db.updateTable('users').set({ locked_until: until }).where('pool_id', '=', poolId).where('id', '=', id).where('locked_until', '<', until).execute();
-    return n;
+  async claimSignInAttempt(poolId: string, id: string, now: number, lockSeconds: readonly number[]) {
+    // The row's write lock orders racing attempts (other requests, other processes): each sees the
+    // count and lock the one before it left, so a burst meets the limit a serial run does.
+    const row = await this.db.updateTable('users')
+      .set({ failed_attempts: sql`failed_attempts + 1`, locked_until: lockAfter(sql.ref('failed_attempts'), now, lockSeconds) })
+      .where('pool_id', '=', poolId).where('id', '=', id).where('locked_until', '<=', now).returning('failed_attempts').executeTakeFirst();
+    return !!row;
+  }
+  async claimLoginAttempt(key: string, now: number, lockSeconds: readonly number[], ttlMs: number) {
+    const row = await this.db.insertInto('login_failures').values({ key, failed_attempts: 1, locked_until: lockSeconds[0] ? now + 1000 * lockSeconds[0] : 0, expires_at: now + ttlMs })
+      .onConflict((oc) => oc.column('key').doUpdateSet({
+        failed_attempts: sql`login_failures.failed_attempts + 1`,
+        locked_until: lockAfter(sql.ref('login_failures.failed_attempts'), now, lockSeconds),
+        expires_at: now + ttlMs,
+      }).where('login_failures.locked_until', '<=', now))
+      .returning('failed_attempts').executeTakeFirst();
+    return !!row;
   }
 
   async createGroup(group: Insertable<GroupTable>) { await this.unique(() => this.db.insertInto('groups').values(group).execute()); }
@@ -334,15 +353,18 @@ export class KyselyRepository implements Repository {
     return this.db.selectFrom('codes').selectAll().where('user_id', '=', userId).where('purpose', '=', purpose)
       .where('consumed_at', 'is', null).where('expires_at', '>=', now - 86_400_000).orderBy('created_at', 'desc').executeTakeFirst();
   }
-  async bumpCodeAttempt(id: string, maxAttempts: number) {
-    const r = await this.db.updateTable('codes').set((eb) => ({ attempts: eb('attempts', '+', 1) }))
-      .where('id', '=', id).where('attempts', '<', maxAttempts).where('consumed_at', 'is', null).executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+  async noteLoginFailure(key: string, expiresAt: number) {
+    await this.db.insertInto('login_failures').values({ key, failed_attempts: 0, locked_until: 0, expires_at: expiresAt })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ expires_at: expiresAt })).execute();
   }
-  async consumeCode(id: string, maxAttempts: number, now: number) {
-    const r = await this.db.updateTable('codes').set({ consumed_at: now })
-      .where('id', '=', id).where('consumed_at', 'is', null).where('attempts', '<', maxAttempts).where('expires_at', '>=', now).executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+  async attemptCode(id: string, codeHmac: string, maxAttempts: number, now: number) {
+    // Counted whether or not it matches, in the statement that decides it: racing guesses queue on
+    // the row, so no more than maxAttempts are ever compared.
+    const row = await this.db.updateTable('codes')
+      .set({ attempts: sql`attempts + 1`, consumed_at: sql`case when code_hmac = ${codeHmac} then cast(${now} as bigint) else null end` })
+      .where('id', '=', id).where('consumed_at', 'is', null).where('attempts', '<', maxAttempts).where('expires_at', '>=', now)
+      .returning('consumed_at').executeTakeFirst();
+    return !row ? 'refused' : row.consumed_at === null ? 'wrong' : 'used';
   }
 
   async createSession(session: Insertable<AuthSessionTable>) { await this.db.insertInto('auth_sessions').values(session).execute(); }
@@ -412,6 +434,7 @@ export class KyselyRepository implements Repository {
     await this.db.deleteFrom('auth_sessions').where('expires_at', '<', now).execute();
     await this.db.deleteFrom('codes').where('expires_at', '<', now - 86_400_000).execute();
     await this.db.deleteFrom('refresh_tokens').where('expires_at', '<', now).execute();
+    await this.db.deleteFrom('login_failures').where('expires_at', '<', now).execute();
   }
 
   // ---- User import jobs (bulk CSV import; see domain/user-import.ts) ----
@@ -565,6 +588,17 @@ export class KyselyRepository implements Repository {
     }
     return page(await q.execute(), limit, (e) => `${e.created_at}:${e.id}`);
   }
+}
+
+/**
+ * locked_until after one more failure, from the count before it: now + lockSeconds[count] seconds
+ * (the last entry beyond), or 0 for no lock. The seconds are literals, so the statement's text
+ * does not change from call to call.
+ */
+function lockAfter(count: RawBuilder<unknown>, now: number, lockSeconds: readonly number[]) {
+  const cases = lockSeconds.slice(0, -1).map((s, i) => sql`when ${sql.lit(i)} then ${sql.lit(s)}`);
+  const seconds = sql`(case ${count} ${sql.join(cases, sql` `)} else ${sql.lit(lockSeconds[lockSeconds.length - 1])} end)`;
+  return sql<number>`(case when ${seconds} = 0 then 0 else cast(${now} as bigint) + 1000 * ${seconds} end)`;
 }
 
 // ---- User import jobs: types and helpers of the section above ----

@@ -46,6 +46,8 @@ export interface ImportChunkTable { job_id: string; upload_id: string; seq: numb
 /** A fixed-window rate counter: key names limit, subject and window; swept once expired. */
 export interface RateCounterTable { key: string; hits: number; expires_at: number }
 /** One entry of a user's auth history (AdminListUserAuthEvents); challenges is JSON. */
+/** Failed sign-ins of a login that names no user (see users.failed_attempts for real ones). */
+export interface LoginFailureTable { key: string; failed_attempts: number; locked_until: number; expires_at: number }
 export interface AuthEventTable { id: string; pool_id: string; user_id: string; event_type: string; response: string; challenges: string; ip: string | null; created_at: number }
 
 export interface Database {
@@ -63,4 +65,5 @@ export interface Database {
   import_chunks: ImportChunkTable;
   rate_counters: RateCounterTable;
   auth_events: AuthEventTable;
+  login_failures: LoginFailureTable;
 }
