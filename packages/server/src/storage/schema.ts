@@ -48,6 +48,9 @@ export interface RateCounterTable { key: string; hits: number; expires_at: numbe
 /** One entry of a user's auth history (AdminListUserAuthEvents); challenges is JSON. */
 export interface AuthEventTable { id: string; pool_id: string; user_id: string; event_type: string; response: string; challenges: string; ip: string | null; created_at: number }
 
+/** One sign-in key of a user (username, email, phone or preferred_username), unique per pool across kinds. */
+export interface LoginKeyTable { pool_id: string; key: string; kind: string; user_id: string }
+
 export interface Database {
   pools: PoolTable;
   pool_keys: PoolKeyTable;
@@ -63,4 +66,5 @@ export interface Database {
   import_chunks: ImportChunkTable;
   rate_counters: RateCounterTable;
   auth_events: AuthEventTable;
+  login_keys: LoginKeyTable;
 }
