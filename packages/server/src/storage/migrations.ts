@@ -144,6 +144,12 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
       }
     },
   },
+  '0009_pending_attributes': {
+    // An email or phone change held until the new value is verified; the old value stays the login.
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('users').addColumn('pending_attributes', 'text').execute();
+    },
+  },
 });
 
 /** The names of all migrations, in order: what a fully migrated store has recorded. */

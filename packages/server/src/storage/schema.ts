@@ -16,6 +16,8 @@ export interface UserTable {
   attributes: string;
   password: string | null; // encrypted SRP verifier and salt
   password_changed_at: number | null;
+  /** JSON of email/phone_number values awaiting verification (AttributesRequireVerificationBeforeUpdate); null when none. */
+  pending_attributes: string | null;
   temp_password_expires_at: number | null;
   mfa: string;
   failed_attempts: number;
