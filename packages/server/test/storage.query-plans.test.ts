@@ -1,5 +1,6 @@
 // Sign-in lookups must not scan a pool: a 100,000-user pool once cost 10x a 1,000-user one because
 // the login lookup searched by pool_id alone. This checks SQLite's plans for the hot-path queries.
+// Logins are rows of login_keys, unique per pool across kinds, so a login names at most one user.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -24,6 +25,10 @@ test('login, membership and session lookups use full index keys, not a pool scan
     await repo.getSession('session-hash');
     await repo.getRefreshToken('token-hash');
     assert.equal(seen.length, 4);
+    // A login is one probe of login_keys' (pool_id, key) key, then the user by id.
+    const login = (file.prepare('explain query plan ' + seen[0]).all('x', 'x', 'x') as { detail: string }[]).map((r) => r.detail);
+    assert.match(login.join('\n'), /SEARCH login_keys USING (INDEX|PRIMARY KEY).*\(pool_id=\? AND key=\?\)/, login.join('\n'));
+    assert.match(login.join('\n'), /SEARCH users USING INDEX sqlite_autoindex_users_1 \(id=\?\)/, login.join('\n'));
     for (const text of seen) {
       const params = Array.from(text.matchAll(/\?/g), () => 'x');
       const plan = (file.prepare('explain query plan ' + text).all(...params) as { detail: string }[]).map((r) => r.detail);

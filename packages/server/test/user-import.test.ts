@@ -212,6 +212,27 @@ test('a username pool: columns in any order, a byte order mark, custom attribute
   assert.equal((await gh.admin.send(new AdminGetUserCommand({ UserPoolId: poolId, Username: dave }))).Username, 'dave');
 });
 
+test("alias hijack by import: a row whose alias is another user's username, or another row's, fails", async () => {
+  const { poolId } = await createPoolAndClient(gh, {
+    UsernameAttributes: undefined, AliasAttributes: ['email', 'preferred_username'], AutoVerifiedAttributes: ['email'], Schema: [],
+  });
+  await gh.admin.send(new AdminCreateUserCommand({ UserPoolId: poolId, Username: 'owner', MessageAction: 'SUPPRESS' }));
+  const header = ['cognito:username', 'email', 'email_verified', 'preferred_username'];
+  const rows: Record<string, string>[] = [
+    { 'cognito:username': 'squatter', email: email('squatter'), email_verified: 'true', preferred_username: 'Owner' }, // the existing user's username
+    { 'cognito:username': 'first', email: email('first'), email_verified: 'true', preferred_username: 'nick' },
+    { 'cognito:username': 'Nick', email: email('nick'), email_verified: 'true' }, // the row before's alias
+  ];
+  const job = await createJob(gh, poolId);
+  assert.equal((await uploadCsv(job.PreSignedUrl!, buildCsv(header, rows))).status, 200);
+  await gh.admin.send(new StartUserImportJobCommand({ UserPoolId: poolId, JobId: job.JobId }));
+  const done = await waitForJob(gh, poolId, job.JobId!);
+  assert.deepEqual([done.ImportedUsers, done.SkippedUsers, done.FailedUsers], [1, 0, 2], done.CompletionMessage);
+  assert.match(done.CompletionMessage!, /given preferred_username already exists/);
+  assert.equal((await gh.admin.send(new AdminGetUserCommand({ UserPoolId: poolId, Username: 'owner' }))).Username, 'owner');
+  assert.equal((await gh.admin.send(new AdminGetUserCommand({ UserPoolId: poolId, Username: 'nick' }))).Username, 'first');
+});
+
 test('files that cannot be imported fail the job with a message: bad header, unterminated quote, not UTF-8', async () => {
   const { poolId } = await createPoolAndClient(gh);
   const cases: [string | Uint8Array, RegExp][] = [

@@ -385,19 +385,30 @@ function extras(input: Input, out: Record<string, unknown>, mode: 'create' | 'up
   }
 }
 
+/** MFA is not enforced yet: a pool asking for it is refused rather than left with one factor. */
+function mfaConfiguration(input: Input): PoolConfig['MfaConfiguration'] {
+  const mfa = (input.optStr('MfaConfiguration', { oneOf: ['OFF', 'ON', 'OPTIONAL'] }) ?? 'OFF') as PoolConfig['MfaConfiguration'];
+  if (mfa !== 'OFF') throw invalid(`MfaConfiguration ${mfa} is not supported yet: multi-factor authentication is not implemented.`);
+  return mfa;
+}
+
 /** The settings both CreateUserPool and UpdateUserPool write (UpdateUserPool: all of them, from defaults). */
 function updatable(input: Input): Partial<PoolConfig> {
   const adminCreate = input.optObj('AdminCreateUserConfig');
   const out: Partial<PoolConfig> = {
     Policies: policies(input, adminCreate),
     DeletionProtection: (input.optStr('DeletionProtection', { oneOf: ['ACTIVE', 'INACTIVE'] }) ?? 'INACTIVE') as PoolConfig['DeletionProtection'],
-    MfaConfiguration: (input.optStr('MfaConfiguration', { oneOf: ['OFF', 'ON', 'OPTIONAL'] }) ?? 'OFF') as PoolConfig['MfaConfiguration'],
+    MfaConfiguration: mfaConfiguration(input),
     VerificationMessageTemplate: verificationTemplate(input),
     AdminCreateUserConfig: adminCreateUserConfig(adminCreate),
     EmailConfiguration: emailConfiguration(input),
   };
   const put = <K extends string>(k: K, v: unknown) => { if (v !== undefined) (out as Record<string, unknown>)[k] = v; };
-  put('LambdaConfig', lambdaConfig(input));
+  const lambdas = lambdaConfig(input);
+  // A trigger that would never run must not look configured: a pool relying on it would be open.
+  const triggers = Object.keys(lambdas ?? {}).filter((k) => k !== 'KMSKeyID');
+  if (triggers.length) throw invalid(`LambdaConfig triggers are not supported yet: ${triggers.join(', ')}`);
+  put('LambdaConfig', lambdas);
   const autoVerified = list(input, 'AutoVerifiedAttributes', { oneOf: VERIFIED_ATTRIBUTES });
   if (autoVerified?.length) out.AutoVerifiedAttributes = autoVerified;
   put('SmsAuthenticationMessage', message(input, 'SmsAuthenticationMessage', { min: 6, max: 140, must: [CODE], plain: true }));

@@ -8,7 +8,8 @@ import {
 import type { Ctx } from './context.js';
 import type { LoadedClient, LoadedPool } from './pools.js';
 import { requireFlow, isUsernameAttribute, tokenLifetimes, hidesUsers, lookupKey } from './pools.js';
-import { findUser, parseUser, missingRequired, validateAttributes, loginKeys, uniqueError, type User } from './users.js';
+import { findUser, parseUser, missingRequired, validateAttributes, type User } from './users.js';
+import { checkUserWrites, planAttributeChange, storeAttributes } from './attribute-updates.js';
 import { burnPasswordCheck, openPassword, passwordMatches, sealPassword } from './passwords.js';
 import { createSession, openSession, consumeSession, type SessionState } from './sessions.js';
 import { sha256, safeEqual } from './secrets.js';
@@ -320,20 +321,17 @@ export async function respondToChallenge(ctx: Ctx, pool: LoadedPool, client: Loa
       if (!row) throw new NotAuthorizedException('Invalid session for the user.');
       const user = parseUser(row);
       const given = Object.entries(responses).filter(([k]) => k.startsWith('userAttributes.')).map(([k, v]) => ({ Name: k.slice('userAttributes.'.length), Value: v }));
-      const attributes = { ...user.attributes, ...validateAttributes(pool, given) };
+      // The invited user writes as any user does: what the client may write, never `*_verified`,
+      // and a changed email or phone is unverified (or held), so it cannot become a verified alias.
+      checkUserWrites(pool, client, user, given, { firstValue: true });
+      const change = planAttributeChange(pool, user, validateAttributes(pool, given), { admin: false, sendCodes: false });
+      const { attributes } = change;
       const missing = missingRequired(pool, attributes);
       if (missing.length) throw new InvalidParameterException(`Missing required attributes: ${missing.join(', ')}`);
       const password = sealPassword(ctx, pool, user, responses.NEW_PASSWORD);
       await consumeSession(ctx, s);
       const now = ctx.now();
-      try {
-        await ctx.repo.updateUser(pool.id, user.id, {
-          password, password_changed_at: now, temp_password_expires_at: null, status: 'CONFIRMED',
-          attributes: JSON.stringify(attributes), ...loginKeys(pool, user.username, attributes), updated_at: now,
-        });
-      } catch (e) {
-        throw uniqueError(e, pool);
-      }
+      await storeAttributes(ctx, pool, user, change, { password, password_changed_at: now, temp_password_expires_at: null, status: 'CONFIRMED', updated_at: now });
       return afterFirstFactor(ctx, pool, client, { ...user, attributes, status: 'CONFIRMED', temp_password_expires_at: null }, state.flow);
     }
     case 'SELECT_CHALLENGE': {

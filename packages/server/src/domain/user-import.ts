@@ -387,33 +387,28 @@ export class ImportRunner {
       else rows.push({ line: rec.line, user: r });
     }
     // Duplicates, with the rows already in the pool (one query) and the rows before in this batch.
-    const keys = (k: 'username_key' | 'email_key' | 'phone_key' | 'preferred_username_key') => rows.map((r) => r.user[k]).filter((v): v is string => !!v);
-    // Where users sign in with email or phone, the username is a fresh sub: it cannot clash.
+    // Login keys are unique across kinds: a username, email, phone or preferred_username names one user.
+    const keysOf = (u: Insertable<UserTable>) => [
+      ['username', u.username_key], ['email', u.email_key], ['phone', u.phone_key], ['preferred_username', u.preferred_username_key],
+    ].filter((k): k is [string, string] => !!k[1]);
+    const existing = await ctx.repo.findLoginKeys(pool.id, [...new Set(rows.flatMap((r) => keysOf(r.user).map(([, k]) => k)))]);
+    const taken = new Map(existing.map((e) => [e.key, e.kind]));
+    // Where users sign in with email or phone, the username is a fresh sub and the email or phone names the user.
     const fresh = (pool.config.UsernameAttributes ?? []).length > 0;
-    const existing = await ctx.repo.findUserKeys(pool.id, { username: fresh ? [] : keys('username_key'), email: keys('email_key'), phone: keys('phone_key'), preferred: keys('preferred_username_key') });
-    const taken = {
-      username: new Set(existing.map((e) => e.username_key)), email: new Set(existing.map((e) => e.email_key)),
-      phone: new Set(existing.map((e) => e.phone_key)), preferred: new Set(existing.map((e) => e.preferred_username_key)),
-    };
+    const identity = new Set(fresh ? [isUsernameAttribute(pool, 'email') && 'email', isUsernameAttribute(pool, 'phone_number') && 'phone'] : ['username']);
     const accepted: typeof rows = [];
     for (const r of rows) {
-      const u = r.user;
-      // The same username, or the same email/phone where that is the username: the user exists (skipped, as Cognito).
-      // Another user's alias: the row fails, as AdminCreateUser would with AliasExistsException.
-      if (taken.username.has(u.username_key)) { skip(r.line); continue; }
-      if (u.email_key && taken.email.has(u.email_key)) {
-        if (isUsernameAttribute(pool, 'email')) skip(r.line); else fail(r.line, 'An account with the given email already exists.');
+      const keys = keysOf(r.user).filter(([kind]) => kind !== 'username' || !fresh);
+      const clash = keys.find(([, k]) => taken.has(k));
+      if (clash) {
+        // The same user (its identity key, held as such): skipped, as Cognito. Any other clash fails,
+        // as AdminCreateUser would with UsernameExistsException or AliasExistsException.
+        const [kind, k] = clash;
+        if (kind === taken.get(k) && identity.has(kind)) skip(r.line);
+        else fail(r.line, `An account with the given ${kind === 'phone' ? 'phone_number' : kind} already exists.`);
         continue;
       }
-      if (u.phone_key && taken.phone.has(u.phone_key)) {
-        if (isUsernameAttribute(pool, 'phone_number')) skip(r.line); else fail(r.line, 'An account with the given phone_number already exists.');
-        continue;
-      }
-      if (u.preferred_username_key && taken.preferred.has(u.preferred_username_key)) { fail(r.line, 'An account with the given preferred_username already exists.'); continue; }
-      taken.username.add(u.username_key);
-      if (u.email_key) taken.email.add(u.email_key);
-      if (u.phone_key) taken.phone.add(u.phone_key);
-      if (u.preferred_username_key) taken.preferred.add(u.preferred_username_key);
+      for (const [kind, k] of keysOf(r.user)) if (!taken.has(k)) taken.set(k, kind);
       accepted.push(r);
     }
     const rowsDone = job.rows_done + batch.length;

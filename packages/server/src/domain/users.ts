@@ -12,7 +12,12 @@ export const standardAttributes = new Set([
   'address', 'birthdate', 'email', 'email_verified', 'family_name', 'gender', 'given_name', 'locale', 'middle_name', 'name',
   'nickname', 'phone_number', 'phone_number_verified', 'picture', 'preferred_username', 'profile', 'updated_at', 'website', 'zoneinfo', 'sub',
 ]);
-const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+// A bare addr-spec: a dot-atom local part and a host name, nothing else. No comments, display
+// names, quoted strings or address literals, which mail software reads differently from us: the
+// address a code goes to must be exactly the one that becomes verified.
+const atom = "[\\p{L}\\p{N}!#$%&'*+/=?^_`{|}~-]+";
+const label = '[\\p{L}\\p{N}](?:[\\p{L}\\p{N}-]{0,61}[\\p{L}\\p{N}])?';
+export const emailPattern = new RegExp(`^${atom}(?:\\.${atom})*@(?:${label}\\.)+${label}$`, 'u');
 const phonePattern = /^\+[0-9]{4,15}$/;
 
 export function parseUser(row: UserRow): User {

@@ -7,7 +7,7 @@ import { adminFindUser, attributeList, loginKeys, newUsername, parseUser, unique
 import { sealPassword } from '../domain/passwords.js';
 import { CODE_TTL, issueCode } from '../domain/codes.js';
 import { parseUserFilter } from '../domain/filter.js';
-import { deleteAttributes, updateAttributes } from './self.js';
+import { checkAdminWrites, deleteAttributes, storeAttributes, updateAttributes } from '../domain/attribute-updates.js';
 import { recoveryChannel } from './signup.js';
 import { poolOf, usernameRule } from './common.js';
 import { pageCursor, pageToken } from '../domain/pool-config.js';
@@ -149,7 +149,9 @@ adminOp('AdminUpdateUserAttributes', async (ctx, input) => {
   const user = await adminFindUser(ctx, pool, input.str('Username', usernameRule));
   const given = input.optAttributes('UserAttributes');
   if (!given) throw new InvalidParameterException("1 validation error detected: Value null at 'userAttributes' failed to satisfy constraint: Member must not be null");
-  await updateAttributes(ctx, pool, user, validateAttributes(pool, given, { admin: true }), true);
+  const changes = validateAttributes(pool, given, { admin: true });
+  checkAdminWrites(pool, user, changes);
+  await updateAttributes(ctx, pool, user, changes, true);
   return {};
 });
 
@@ -158,12 +160,7 @@ adminOp('AdminDeleteUserAttributes', async (ctx, input) => {
   const user = await adminFindUser(ctx, pool, input.str('Username', usernameRule));
   const names = input.optStrList('UserAttributeNames', { max: 32 });
   if (!names) throw new InvalidParameterException("1 validation error detected: Value null at 'userAttributeNames' failed to satisfy constraint: Member must not be null");
-  const attributes = deleteAttributes(pool, user, names);
-  try {
-    await ctx.repo.updateUser(pool.id, user.id, { attributes: JSON.stringify(attributes), ...loginKeys(pool, user.username, attributes), updated_at: ctx.now() });
-  } catch (e) {
-    throw uniqueError(e, pool);
-  }
+  await storeAttributes(ctx, pool, user, deleteAttributes(pool, user, names));
   return {};
 });
 

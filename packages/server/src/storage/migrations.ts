@@ -141,6 +141,32 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
       await db.schema.createIndex('refresh_tokens_client').on('refresh_tokens').column('client_id').execute();
     },
   },
+  '0008_login_keys': {
+    // Every login (username, email, phone, preferred_username) is unique across all of a pool's
+    // users and kinds: one table with one unique index, written in the user's transaction, so two
+    // racing writers cannot both take a key and the sign-in lookup is one indexed query.
+    async up(db: Kysely<any>) {
+      await db.schema.createTable('login_keys')
+        .addColumn('pool_id', 'text', (c) => c.notNull()).addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addPrimaryKeyConstraint('login_keys_pk', ['pool_id', 'key']).execute();
+      await db.schema.createIndex('login_keys_user').on('login_keys').column('user_id').execute();
+      // Existing clashes across kinds are resolved for the older claim: usernames first, then
+      // email, phone, preferred_username, so an alias can no longer shadow someone's username.
+      for (const [kind, column] of [['username', 'username_key'], ['email', 'email_key'], ['phone', 'phone_key'], ['preferred_username', 'preferred_username_key']]) {
+        await sql`insert into login_keys (pool_id, key, kind, user_id)
+          select pool_id, ${sql.ref(column)}, ${kind}, id from users where ${sql.ref(column)} is not null
+          on conflict do nothing`.execute(db);
+      }
+    },
+  },
+  '0009_pending_attributes': {
+    // An email or phone change held until the new value is verified; the old value stays the login.
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('users').addColumn('pending_attributes', 'text').execute();
+    },
+  },
 });
 
 /** The names of all migrations, in order: what a fully migrated store has recorded. */

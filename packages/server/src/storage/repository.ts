@@ -1,4 +1,4 @@
-import { Kysely, sql, type ExpressionBuilder, type RawBuilder, type Selectable, type Insertable, type Updateable } from 'kysely';
+import { Kysely, sql, type RawBuilder, type Selectable, type Insertable, type Updateable } from 'kysely';
 import type { Database, PoolTable, ClientTable, UserTable, GroupTable, CodeTable, AuthSessionTable, RefreshTokenTable, OutboxTable, PoolKeyTable } from './schema.js';
 import type { ImportJobTable, ImportChunkTable } from './schema.js';
 import type { AuthEventTable } from './schema.js';
@@ -122,11 +122,11 @@ export interface Repository {
   commitImportUpload(jobId: string, uploadId: string, patch: Updateable<ImportJobTable>): Promise<boolean>;
   /** Deletes a job's file: one upload's chunks, or all. */
   deleteImportChunks(jobId: string, uploadId?: string): Promise<void>;
-  /** The lookup keys of the pool's users that hold any of the given keys. */
-  findUserKeys(poolId: string, keys: { username: string[]; email: string[]; phone: string[]; preferred: string[] }): Promise<UserKeys[]>;
+  /** Which of the given login keys the pool's users hold, and as what kind (username, email, phone, preferred_username). */
+  findLoginKeys(poolId: string, keys: string[]): Promise<{ key: string; kind: string }[]>;
   /**
    * One batch of an import, in one transaction: inserts the users (a row colliding with an existing
-   * one on any unique key is left out) and applies `progress(inserted)` to the job while `owner`
+   * one on any unique key or login key is left out) and applies `progress(inserted)` to the job while `owner`
    * holds it and it is InProgress or Stopping. Undefined, with nothing written, when it does not.
    */
   importUserBatch(jobId: string, owner: string, users: Insertable<UserTable>[], progress: (inserted: Set<string>) => Updateable<ImportJobTable>): Promise<{ inserted: Set<string>; status: string } | undefined>;
@@ -241,18 +241,43 @@ export class KyselyRepository implements Repository {
     return page(await q.execute(), limit, (c) => c.id);
   }
 
-  async createUser(user: Insertable<UserTable>) { await this.unique(() => this.db.insertInto('users').values(user).execute()); }
+  async createUser(user: Insertable<UserTable>) {
+    await this.unique(() => this.db.transaction().execute(async (tx) => {
+      await tx.insertInto('users').values(user).execute();
+      await this.writeLoginKeys(tx, user);
+    }));
+  }
+  /**
+   * Replaces a user's login keys with those of its key columns, in the caller's transaction. The
+   * unique (pool_id, key) index decides between racing writers; a key another user holds is a
+   * UniqueViolation named after the kind of key being written (users_username, users_email, ...).
+   */
+  private async writeLoginKeys(tx: Kysely<Database>, user: KeyColumns) {
+    const keys = loginKeyRows(user);
+    await tx.deleteFrom('login_keys').where('user_id', '=', user.id).execute();
+    if (!keys.length) return;
+    const taken = await tx.insertInto('login_keys').values(keys).onConflict((oc) => oc.doNothing()).returning('key').execute();
+    if (taken.length === keys.length) return;
+    const got = new Set(taken.map((r) => r.key));
+    throw new UniqueViolation(loginKeyIndex[keys.find((k) => !got.has(k.key))!.kind]);
+  }
   getUser(poolId: string, id: string) { return this.db.selectFrom('users').selectAll().where('pool_id', '=', poolId).where('id', '=', id).executeTakeFirst(); }
   findUserByLogin(poolId: string, key: string) {
-    // Each branch names pool_id so both databases can use every unique index (no scan of the pool).
-    const by = (column: 'username_key' | 'email_key' | 'phone_key' | 'preferred_username_key') =>
-      (eb: ExpressionBuilder<Database, 'users'>) => eb.and([eb('pool_id', '=', poolId), eb(column, '=', key)]);
-    return this.db.selectFrom('users').selectAll()
-      .where((eb) => eb.or([by('username_key')(eb), by('email_key')(eb), by('phone_key')(eb), by('preferred_username_key')(eb)]))
-      .orderBy('username_key').executeTakeFirst();
+    // One probe of the login_keys primary key, then the user by its id: no key can name two users.
+    return this.db.selectFrom('login_keys').innerJoin('users', 'users.id', 'login_keys.user_id').selectAll('users')
+      .where('login_keys.pool_id', '=', poolId).where('login_keys.key', '=', key).where('users.pool_id', '=', poolId).executeTakeFirst();
   }
   async updateUser(poolId: string, id: string, patch: Updateable<UserTable>) {
-    await this.unique(() => this.db.updateTable('users').set(patch).where('pool_id', '=', poolId).where('id', '=', id).execute());
+    if (!KEY_COLUMNS.some((c) => c in patch)) {
+      await this.db.updateTable('users').set(patch).where('pool_id', '=', poolId).where('id', '=', id).execute();
+      return;
+    }
+    // The keys change with the row, in one transaction, or not at all.
+    await this.unique(() => this.db.transaction().execute(async (tx) => {
+      const row = await tx.updateTable('users').set(patch).where('pool_id', '=', poolId).where('id', '=', id)
+        .returning(['id', 'pool_id', ...KEY_COLUMNS]).executeTakeFirst();
+      if (row) await this.writeLoginKeys(tx, row);
+    }));
   }
   async deleteUser(poolId: string, id: string) {
     // Codes, refresh tokens, memberships and events cascade from the user.
@@ -498,18 +523,14 @@ export class KyselyRepository implements Repository {
     if (uploadId !== undefined) q = q.where('upload_id', '=', uploadId);
     await q.execute();
   }
-  async findUserKeys(poolId: string, keys: { username: string[]; email: string[]; phone: string[]; preferred: string[] }) {
-    // One indexed query per key with values (an OR of all four costs more in SQLite). Each list is
-    // padded with '' (no key is empty) to one of a few fixed lengths, so the SQL texts, and SQLite's
-    // cached statements for them, are the same from batch to batch.
-    const columns = [['username_key', keys.username], ['email_key', keys.email], ['phone_key', keys.phone], ['preferred_username_key', keys.preferred]] as const;
-    const out: UserKeys[] = [];
-    for (const [column, values] of columns) {
-      if (!values.length) continue;
-      const n = importListSize(values.length);
-      const padded = values.concat(Array<string>(n - values.length).fill(''));
-      out.push(...await this.db.selectFrom('users').select(['username_key', 'email_key', 'phone_key', 'preferred_username_key'])
-        .where('pool_id', '=', poolId).where(column, 'in', padded).execute());
+  async findLoginKeys(poolId: string, keys: string[]) {
+    // Lists padded with '' (no key is empty) to one of a few fixed lengths, so the SQL texts, and
+    // SQLite's cached statements for them, are the same from batch to batch.
+    const out: { key: string; kind: string }[] = [];
+    for (let i = 0; i < keys.length; i += 1024) {
+      const values = keys.slice(i, i + 1024);
+      const padded = values.concat(Array<string>(importListSize(values.length) - values.length).fill(''));
+      out.push(...await this.db.selectFrom('login_keys').select(['key', 'kind']).where('pool_id', '=', poolId).where('key', 'in', padded).execute());
     }
     return out;
   }
@@ -525,6 +546,21 @@ export class KyselyRepository implements Repository {
           const rows = await tx.insertInto('users').values(users.slice(i, i + size)).onConflict((oc) => oc.doNothing()).returning('id').execute();
           for (const r of rows) inserted.add(r.id);
           i += size;
+        }
+        // Their login keys; a user whose key another user holds (a concurrent write) is taken out again.
+        const keys = users.filter((u) => inserted.has(u.id as string)).flatMap(loginKeyRows);
+        const wanted = new Map<string, number>();
+        for (const k of keys) wanted.set(k.user_id, (wanted.get(k.user_id) ?? 0) + 1);
+        for (let i = 0; i < keys.length;) {
+          const size = IMPORT_INSERT_SIZES.find((s) => s <= keys.length - i)!;
+          const rows = await tx.insertInto('login_keys').values(keys.slice(i, i + size)).onConflict((oc) => oc.doNothing()).returning('user_id').execute();
+          for (const r of rows) wanted.set(r.user_id, wanted.get(r.user_id)! - 1);
+          i += size;
+        }
+        const clashed = [...wanted].filter(([, left]) => left > 0).map(([id]) => id);
+        if (clashed.length) {
+          await tx.deleteFrom('users').where('id', 'in', clashed).execute();
+          for (const id of clashed) inserted.delete(id);
         }
         const job = await tx.updateTable('import_jobs').set(progress(inserted)).where('id', '=', jobId).where('owner', '=', owner)
           .where('status', 'in', ['InProgress', 'Stopping']).returning('status').executeTakeFirst();
@@ -603,7 +639,21 @@ function lockAfter(count: RawBuilder<unknown>, now: number, lockSeconds: readonl
 
 // ---- User import jobs: types and helpers of the section above ----
 export type ImportJob = Selectable<ImportJobTable>;
-export interface UserKeys { username_key: string; email_key: string | null; phone_key: string | null; preferred_username_key: string | null }
+/** The key columns of a user row, from which its login_keys rows are derived. */
+type KeyColumns = Pick<Insertable<UserTable>, 'id' | 'pool_id' | 'username_key' | 'email_key' | 'phone_key' | 'preferred_username_key'>;
+const KEY_COLUMNS = ['username_key', 'email_key', 'phone_key', 'preferred_username_key'] as const;
+const KEY_KINDS = { username_key: 'username', email_key: 'email', phone_key: 'phone', preferred_username_key: 'preferred_username' } as const;
+/** The unique index each kind of key answered to before login_keys, so callers map a clash as before. */
+const loginKeyIndex: Record<string, string> = { username: 'users_username', email: 'users_email', phone: 'users_phone', preferred_username: 'users_preferred' };
+/** A user's login keys; a key the user holds twice (say, preferred_username equal to its username) is one row. */
+function loginKeyRows(user: KeyColumns) {
+  const out: { pool_id: string; key: string; kind: string; user_id: string }[] = [];
+  for (const column of KEY_COLUMNS) {
+    const key = user[column];
+    if (key && !out.some((k) => k.key === key)) out.push({ pool_id: user.pool_id, key, kind: KEY_KINDS[column], user_id: user.id });
+  }
+  return out;
+}
 /** Row counts of the multi-row inserts of an import batch (largest first). */
 const IMPORT_INSERT_SIZES = [256, 64, 16, 4, 1];
 function importListSize(n: number) {

@@ -16,6 +16,8 @@ export interface UserTable {
   attributes: string;
   password: string | null; // encrypted SRP verifier and salt
   password_changed_at: number | null;
+  /** JSON of email/phone_number values awaiting verification (AttributesRequireVerificationBeforeUpdate); null when none. */
+  pending_attributes: string | null;
   temp_password_expires_at: number | null;
   mfa: string;
   failed_attempts: number;
@@ -50,6 +52,9 @@ export interface RateCounterTable { key: string; hits: number; expires_at: numbe
 export interface LoginFailureTable { key: string; failed_attempts: number; locked_until: number; expires_at: number }
 export interface AuthEventTable { id: string; pool_id: string; user_id: string; event_type: string; response: string; challenges: string; ip: string | null; created_at: number }
 
+/** One sign-in key of a user (username, email, phone or preferred_username), unique per pool across kinds. */
+export interface LoginKeyTable { pool_id: string; key: string; kind: string; user_id: string }
+
 export interface Database {
   pools: PoolTable;
   pool_keys: PoolKeyTable;
@@ -66,4 +71,5 @@ export interface Database {
   rate_counters: RateCounterTable;
   auth_events: AuthEventTable;
   login_failures: LoginFailureTable;
+  login_keys: LoginKeyTable;
 }
