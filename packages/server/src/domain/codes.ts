@@ -52,11 +52,7 @@ export async function useCode(ctx: Ctx, userId: string, purpose: string, destina
 export async function useCodeOfNobody(ctx: Ctx, poolId: string, key: string, purpose: string): Promise<Error> {
   const now = ctx.now();
   await ctx.repo.getLiveCode(ctx.secrets.mac('nobody', poolId, key), purpose, now);
-  await noteNobody(ctx, poolId, key);
+  // The small write standing in for a real user's counted guess.
+  await ctx.repo.noteLoginFailure(ctx.secrets.mac('nobody', poolId, key), now + CODE_TTL.signUp);
   return mismatch();
-}
-
-/** The small write standing in, for a login that names no user, for one a real user's failure makes (a guess counted, an auth event). */
-export async function noteNobody(ctx: Ctx, poolId: string, key: string) {
-  await ctx.repo.noteLoginFailure(ctx.secrets.mac('nobody', poolId, key), ctx.now() + CODE_TTL.signUp);
 }

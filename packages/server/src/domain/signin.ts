@@ -14,7 +14,7 @@ import { burnPasswordCheck, openPassword, passwordMatches, sealPassword } from '
 import { createSession, openSession, consumeSession, type SessionState } from './sessions.js';
 import { sha256, safeEqual } from './secrets.js';
 import type { AuthenticationResult } from './tokens.js';
-import { recordAuthEvent } from './events.js';
+import { recordAuthEvent, recordUnknownLoginEvent, unknownLoginKey } from './events.js';
 
 export interface ChallengeAnswer {
   ChallengeName?: string;
@@ -71,11 +71,11 @@ export async function settlePasswordCheck(ctx: Ctx, pool: LoadedPool, user: User
  */
 async function settleUnknownLogin(ctx: Ctx, pool: LoadedPool, client: LoadedClient, login: string, burn: () => void): Promise<never> {
   if (!hidesUsers(client)) throw new UserNotFoundException('User does not exist.');
-  const key = ctx.secrets.mac('login-failures', pool.id, lookupKey(pool, login));
+  const key = unknownLoginKey(ctx, pool.id, lookupKey(pool, login));
   await ctx.repo.claimLoginAttempt(key, ctx.now(), LOCK_SECONDS, UNKNOWN_LOGIN_TTL_MS);
   burn();
-  // Where a user's failure is written to their auth events, an unknown login's is noted too: the same writes.
-  await ctx.repo.noteLoginFailure(key, ctx.now() + UNKNOWN_LOGIN_TTL_MS);
+  // Where a user's failure goes to their auth events, an unknown login's goes to its own: the same writes.
+  await recordUnknownLoginEvent(ctx, pool.id, key, 'SignIn', 'Failure');
   throw wrongPassword();
 }
 

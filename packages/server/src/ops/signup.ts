@@ -6,13 +6,13 @@ import { findUser, loginKeys, missingRequired, newUsername, uniqueError, validat
 import { sealPassword } from '../domain/passwords.js';
 import { checkSecretHash } from '../domain/signin.js';
 import { createSession } from '../domain/sessions.js';
-import { CODE_TTL, issueCode, useCode, useCodeOfNobody, noteNobody, noCodeForUnknownUser } from '../domain/codes.js';
+import { CODE_TTL, issueCode, useCode, useCodeOfNobody, noCodeForUnknownUser } from '../domain/codes.js';
 import { checkPassword } from '../domain/password-policy.js';
 import { passwordPolicy, hidesUsers, lookupKey } from '../domain/pools.js';
 import { maskDestination, type CodeDeliveryDetails } from '../domain/messages.js';
 import { clientOf, codeRule, usernameRule } from './common.js';
 import { limitCodes, throttle } from '../domain/limits.js';
-import { recordAuthEvent } from '../domain/events.js';
+import { recordAuthEvent, recordUnknownLoginEvent, unknownLoginKey } from '../domain/events.js';
 import type { Input } from '../wire/input.js';
 
 /** Where a sign-up code goes: the first auto-verified attribute the user has. */
@@ -163,8 +163,9 @@ publicOp('ConfirmForgotPassword', async (ctx, input) => {
     // Nobody by that name: the work a real user's wrong code costs (sealing the new password, the code
     // lookup and guess, the auth event), the same answer.
     sealPassword(ctx, pool, { id: '', username: login }, password, false);
-    const e = await useCodeOfNobody(ctx, pool.id, lookupKey(pool, login), 'forgotPassword');
-    await noteNobody(ctx, pool.id, lookupKey(pool, login));
+    const key = lookupKey(pool, login);
+    const e = await useCodeOfNobody(ctx, pool.id, key, 'forgotPassword');
+    await recordUnknownLoginEvent(ctx, pool.id, unknownLoginKey(ctx, pool.id, key), 'ForgotPassword');
     throw e;
   }
   if (!user) return noSuchUser(client, noCodeForUnknownUser());

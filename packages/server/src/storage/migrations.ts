@@ -167,6 +167,19 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
       await db.schema.alterTable('users').addColumn('pending_attributes', 'text').execute();
     },
   },
+  '0011_login_events': {
+    // Failures of logins that name no user are kept as a user's auth events are (newest 100 per
+    // login, a day): the same statements as a real user's failure, so timing does not tell them apart.
+    async up(db: Kysely<any>) {
+      await db.schema.createTable('login_events').addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('pool_id', 'text', (c) => c.notNull()).addColumn('login_key', 'text', (c) => c.notNull())
+        .addColumn('event_type', 'text', (c) => c.notNull()).addColumn('response', 'text', (c) => c.notNull())
+        .addColumn('challenges', 'text', (c) => c.notNull()).addColumn('ip', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull()).execute();
+      await db.schema.createIndex('login_events_login').on('login_events').columns(['login_key', 'created_at', 'id']).execute();
+      await db.schema.createIndex('login_events_created').on('login_events').column('created_at').execute();
+    },
+  },
 });
 
 /** The names of all migrations, in order: what a fully migrated store has recorded. */

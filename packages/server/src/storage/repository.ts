@@ -1,7 +1,7 @@
 import { Kysely, sql, type RawBuilder, type Selectable, type Insertable, type Updateable } from 'kysely';
 import type { Database, PoolTable, ClientTable, UserTable, GroupTable, CodeTable, AuthSessionTable, RefreshTokenTable, OutboxTable, PoolKeyTable } from './schema.js';
 import type { ImportJobTable, ImportChunkTable } from './schema.js';
-import type { AuthEventTable } from './schema.js';
+import type { AuthEventTable, LoginEventTable } from './schema.js';
 export type AuthEvent = Selectable<AuthEventTable>;
 
 export type Pool = Selectable<PoolTable>;
@@ -146,6 +146,8 @@ export interface Repository {
   sweepCounters(now: number): Promise<void>;
   /** Stores an auth event; once the user has more than keep + slack, drops all but the newest `keep`. */
   addAuthEvent(event: Insertable<AuthEventTable>, keep: number, slack: number): Promise<void>;
+  /** The same for a login that names no user, under its key: the same statements as addAuthEvent. */
+  addLoginEvent(event: Insertable<LoginEventTable>, keep: number, slack: number): Promise<void>;
   /** A user's auth events, newest first; `after` is the `next` of the page before (`<created_at>:<id>`). */
   listAuthEvents(userId: string, limit: number, keep: number, after?: string): Promise<Page<AuthEvent>>;
 }
@@ -460,6 +462,7 @@ export class KyselyRepository implements Repository {
     await this.db.deleteFrom('codes').where('expires_at', '<', now - 86_400_000).execute();
     await this.db.deleteFrom('refresh_tokens').where('expires_at', '<', now).execute();
     await this.db.deleteFrom('login_failures').where('expires_at', '<', now).execute();
+    await this.db.deleteFrom('login_events').where('created_at', '<', now - 86_400_000).execute();
   }
 
   // ---- User import jobs (bulk CSV import; see domain/user-import.ts) ----
@@ -602,13 +605,22 @@ export class KyselyRepository implements Repository {
   }
   async sweepCounters(now: number) { await this.db.deleteFrom('rate_counters').where('expires_at', '<', now).execute(); }
   async addAuthEvent(event: Insertable<AuthEventTable>, keep: number, slack: number) {
-    await this.db.insertInto('auth_events').values(event).execute();
-    // Once the user has more than keep + slack events, one statement drops all but the newest `keep`:
+    await this.addEvent('auth_events', 'user_id', event.user_id, event, keep, slack);
+  }
+  async addLoginEvent(event: Insertable<LoginEventTable>, keep: number, slack: number) {
+    await this.addEvent('login_events', 'login_key', event.login_key, event, keep, slack);
+  }
+  private async addEvent(table: 'auth_events' | 'login_events', column: 'user_id' | 'login_key', subject: string, event: object, keep: number, slack: number) {
+    // The two tables share their shape but for the subject column; Kysely cannot type a table chosen at run time.
+    const db = this.db as unknown as Kysely<Record<string, { id: string; created_at: number; subject: string }>>;
+    const newest = () => db.selectFrom(table).where(column as 'subject', '=', subject).orderBy('created_at', 'desc').orderBy('id', 'desc');
+    await db.insertInto(table).values(event as never).execute();
+    // Once the subject has more than keep + slack events, one statement drops all but the newest `keep`:
     // deleting in batches writes far less than deleting one row per event (SQLite needs a LIMIT before OFFSET; -1 is none).
-    let older = this.newestEvents(event.user_id).select('id');
+    let older = newest().select('id');
     if (this.dialect === 'sqlite') older = older.limit(-1);
-    await this.db.deleteFrom('auth_events').where('user_id', '=', event.user_id).where('id', 'in', older.offset(keep))
-      .where((eb) => eb.exists(this.newestEvents(event.user_id).select('id').limit(1).offset(keep + slack))).execute();
+    await db.deleteFrom(table).where(column as 'subject', '=', subject).where('id', 'in', older.offset(keep))
+      .where((eb) => eb.exists(newest().select('id').limit(1).offset(keep + slack))).execute();
   }
   private newestEvents(userId: string) {
     return this.db.selectFrom('auth_events').where('user_id', '=', userId).orderBy('created_at', 'desc').orderBy('id', 'desc');

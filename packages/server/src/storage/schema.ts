@@ -50,6 +50,8 @@ export interface RateCounterTable { key: string; hits: number; expires_at: numbe
 /** One entry of a user's auth history (AdminListUserAuthEvents); challenges is JSON. */
 /** Failed sign-ins of a login that names no user (see users.failed_attempts for real ones). */
 export interface LoginFailureTable { key: string; failed_attempts: number; locked_until: number; expires_at: number }
+/** A failed sign-in or recovery of a login that names no user, keyed by an HMAC of the login (never the login itself). */
+export interface LoginEventTable { id: string; pool_id: string; login_key: string; event_type: string; response: string; challenges: string; ip: string | null; created_at: number }
 export interface AuthEventTable { id: string; pool_id: string; user_id: string; event_type: string; response: string; challenges: string; ip: string | null; created_at: number }
 
 /** One sign-in key of a user (username, email, phone or preferred_username), unique per pool across kinds. */
@@ -72,4 +74,5 @@ export interface Database {
   auth_events: AuthEventTable;
   login_failures: LoginFailureTable;
   login_keys: LoginKeyTable;
+  login_events: LoginEventTable;
 }
