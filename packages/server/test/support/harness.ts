@@ -116,11 +116,16 @@ export interface Gatehouse {
   stop(): Promise<void>;
 }
 
-/** Runs one read query on the server's database, SQLite or PostgreSQL; `?` marks parameters. */
+/** Runs one query on the server's database, SQLite or PostgreSQL (reads answer rows); `?` marks parameters. */
 export async function queryDatabase<T = Record<string, unknown>>(gh: Gatehouse, text: string, params: unknown[] = []): Promise<T[]> {
   if (gh.database.kind === 'sqlite') {
-    const db = new Database(gh.database.file, { readonly: true });
-    try { return db.prepare(text).all(...params) as T[]; } finally { db.close(); }
+    // A test that sets up state (an UPDATE) gets a writable handle; reads stay read-only.
+    const reads = /^\s*select/i.test(text);
+    const db = new Database(gh.database.file, { readonly: reads });
+    try {
+      const st = db.prepare(text);
+      return (reads ? st.all(...params) : (st.run(...params), [])) as T[];
+    } finally { db.close(); }
   }
   let n = 0;
   const client = new pg.Client({ connectionString: gh.database.url });
