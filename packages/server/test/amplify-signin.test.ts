@@ -6,7 +6,7 @@ import {
   signIn, signOut, signUp, confirmSignUp, autoSignIn, confirmSignIn, getCurrentUser, fetchAuthSession, fetchUserAttributes,
   updateUserAttributes, updatePassword, resetPassword, confirmResetPassword, confirmUserAttribute,
 } from 'aws-amplify/auth';
-import { AdminCreateUserCommand, AdminResetUserPasswordCommand, AdminAddUserToGroupCommand, CreateGroupCommand, AdminGetUserCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { AdminCreateUserCommand, AdminResetUserPasswordCommand, CreateUserPoolClientCommand, AdminAddUserToGroupCommand, CreateGroupCommand, AdminGetUserCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { MailCatcher, startGatehouse, createPoolAndClient, uniqueEmail, rawCall, unrefLongClientTimers, AUTO_SIGN_IN_DEBOUNCE_MS, type Gatehouse } from './support/harness.js';
 
 unrefLongClientTimers();
@@ -137,13 +137,25 @@ test('an admin-created user sets a new password with confirmSignIn', async () =>
   assert.equal((await signIn({ username: email, password: 'Brand-New-Passw0rd' })).nextStep.signInStep, 'DONE');
 });
 
-test('AdminResetUserPassword leads to RESET_PASSWORD, reset with the mailed code, and the code is single use', async () => {
+test('AdminResetUserPassword leads to RESET_PASSWORD on a client that does not hide users, reset with the mailed code, and the code is single use', async () => {
   const email = await confirmedUser();
   let since = Date.now();
   await gh.admin.send(new AdminResetUserPasswordCommand({ UserPoolId: poolId, Username: email }));
   const code = await mail.code(email, since);
-  const r = await signIn({ username: email, password: PASSWORD });
-  assert.equal(r.nextStep.signInStep, 'RESET_PASSWORD');
+  // A client that hides users answers as for a login that names nobody (Cognito does the same).
+  const hidden = await errorOf(signIn({ username: email, password: PASSWORD }));
+  assert.equal(hidden.name, 'NotAuthorizedException');
+  assert.equal(hidden.message, 'Incorrect username or password.');
+  const { UserPoolClient: legacy } = await gh.admin.send(new CreateUserPoolClientCommand({
+    UserPoolId: poolId, ClientName: 'legacy', ExplicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'], PreventUserExistenceErrors: 'LEGACY',
+  }));
+  Amplify.configure({ Auth: { Cognito: { userPoolId: poolId, userPoolClientId: legacy!.ClientId!, userPoolEndpoint: gh.url, loginWith: { email: true } } } });
+  try {
+    const r = await signIn({ username: email, password: PASSWORD });
+    assert.equal(r.nextStep.signInStep, 'RESET_PASSWORD');
+  } finally {
+    Amplify.configure({ Auth: { Cognito: { userPoolId: poolId, userPoolClientId: clientId, userPoolEndpoint: gh.url, loginWith: { email: true } } } });
+  }
   await confirmResetPassword({ username: email, confirmationCode: code, newPassword: 'After-Reset-42' });
   const replay = await errorOf(confirmResetPassword({ username: email, confirmationCode: code, newPassword: 'Another-One-43' }));
   assert.ok(['ExpiredCodeException', 'CodeMismatchException'].includes(replay.name), replay.name);

@@ -11,7 +11,7 @@ import path from 'node:path';
 import {
   CognitoIdentityProviderClient, GetCSVHeaderCommand, CreateUserImportJobCommand, StartUserImportJobCommand, StopUserImportJobCommand,
   ListUserImportJobsCommand, AdminGetUserCommand, AdminCreateUserCommand, InitiateAuthCommand, ForgotPasswordCommand, ConfirmForgotPasswordCommand,
-  DescribeUserImportJobCommand,
+  DescribeUserImportJobCommand, CreateUserPoolClientCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import {
   MailCatcher, startGatehouse, createPoolAndClient, queryDatabase, createPostgresNamespace, testDatabase, type Gatehouse, type PostgresNamespace,
@@ -167,9 +167,14 @@ test('a CSV import: upload, start, progress to Succeeded; imported users reset t
   assert.equal(b.UserAttributes!.find((x) => x.Name === 'phone_number')?.Value, '+15555550100');
   assert.equal((await errorOf(gh.admin.send(new AdminGetUserCommand({ UserPoolId: poolId, Username: carol }))))?.name, 'UserNotFoundException');
 
-  // Imported users have no password: sign-in says to reset it, and the emailed code does.
-  const signIn = (password: string) => cip.send(new InitiateAuthCommand({ ClientId: clientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: alice, PASSWORD: password } }));
-  assert.equal((await errorOf(signIn('Anything-1234!')))?.name, 'PasswordResetRequiredException');
+  // Imported users have no password: sign-in says to reset it (a client that hides users hears what
+  // an unknown login hears, as Cognito answers it), and the emailed code does.
+  const signIn = (password: string, client = clientId) => cip.send(new InitiateAuthCommand({ ClientId: client, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: alice, PASSWORD: password } }));
+  const hiding = await errorOf(signIn('Anything-1234!'));
+  assert.equal(hiding?.name, 'NotAuthorizedException');
+  assert.equal(hiding?.message, 'Incorrect username or password.');
+  const { UserPoolClient: legacy } = await gh.admin.send(new CreateUserPoolClientCommand({ UserPoolId: poolId, ClientName: 'legacy', ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'], PreventUserExistenceErrors: 'LEGACY' }));
+  assert.equal((await errorOf(signIn('Anything-1234!', legacy!.ClientId!)))?.name, 'PasswordResetRequiredException');
   const since = Date.now();
   const forgot = await cip.send(new ForgotPasswordCommand({ ClientId: clientId, Username: alice }));
   assert.equal(forgot.CodeDeliveryDetails?.DeliveryMedium, 'EMAIL');

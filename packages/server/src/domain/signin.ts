@@ -35,11 +35,19 @@ export const LOCK_SECONDS: readonly number[] = Array.from({ length: 16 }, (_, i)
 /** How long failures of a login that names no user are remembered after its last attempt. */
 export const UNKNOWN_LOGIN_TTL_MS = 24 * 3600e3;
 
+/**
+ * A user whose password is void (an admin reset it, or an import brought none) is told to reset it
+ * before any check. Clients that hide users hear what a login naming nobody hears instead, as
+ * Cognito answers them: the caller goes on as for an unknown login (the user has no password).
+ */
+function resetRequired(client: LoadedClient, user: User | undefined) {
+  if (user?.status === 'RESET_REQUIRED' && !hidesUsers(client)) throw new PasswordResetRequiredException('Password reset required for the user');
+}
+
 /** Checks a clear-text password: the same answer and work for unknown users, locked users and wrong passwords. */
 async function verifyPasswordFactor(ctx: Ctx, pool: LoadedPool, client: LoadedClient, login: string, password: string): Promise<User> {
   const user = await findUser(ctx, pool, login);
-  // The old password is void after an admin reset, so the user is told to reset before any check.
-  if (user?.status === 'RESET_REQUIRED') throw new PasswordResetRequiredException('Password reset required for the user');
+  resetRequired(client, user);
   const burn = () => { burnPasswordCheck(ctx, pool, login, password); };
   if (!user || !user.password) return settleUnknownLogin(ctx, pool, client, login, burn);
   await settlePasswordCheck(ctx, pool, user, () => passwordMatches(ctx, pool, user, password), burn, 'SignIn');
@@ -112,14 +120,14 @@ async function startSrp(ctx: Ctx, pool: LoadedPool, client: LoadedClient, flow: 
   const user = await findUser(ctx, pool, login);
   const stored = user ? openPassword(ctx, pool, user) : undefined;
   if (!user && !hidesUsers(client)) throw new UserNotFoundException('User does not exist.');
-  if (user?.status === 'RESET_REQUIRED') throw new PasswordResetRequiredException('Password reset required for the user');
+  resetRequired(client, user);
   // Stand-ins derive from the key a real lookup uses: two spellings that could name one user get one salt.
   const key = lookupKey(pool, login);
   const salt = stored?.salt ?? ctx.secrets.macBytes('fake-salt', pool.id, key).subarray(0, 16);
   const verifier = stored?.verifier ?? fakeVerifier(ctx, pool, key);
   const { b, B } = serverEphemeral(verifier);
   const secretBlock = crypto.randomBytes(64).toString('base64');
-  const srpUserId = user?.username ?? fakeSrpUserId(ctx, pool, key);
+  const srpUserId = stored ? user!.username : fakeSrpUserId(ctx, pool, key);
   const state: SessionState = {
     // A stand-in id for nobody, so the answer looks the user up either way (and finds no one).
     challenge: 'PASSWORD_VERIFIER', flow, userId: stored ? user!.id : fakeSub(ctx, pool, `nobody:${key}`), login, srpUserId,
