@@ -1,9 +1,10 @@
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import crypto from 'node:crypto';
 import cluster from 'node:cluster';
 import net from 'node:net';
 import { loadConfig, type Config } from './config.js';
-import { createLogger, type Logger } from './log.js';
+import type { Logger as Pino } from 'pino';
+import { createPino, domainLogger } from './log.js';
 import { openRepository } from './storage/open.js';
 import { withConfigCache } from './storage/cache.js';
 import { Secrets } from './domain/secrets.js';
@@ -13,7 +14,7 @@ import type { Ctx } from './domain/context.js';
 import { operations } from './wire/operations.js';
 import { Input } from './wire/input.js';
 import { verifySigV4 } from './wire/sigv4.js';
-import { Metrics, clusterWorkerMetrics, mergeSnapshots, renderMetrics } from './metrics.js';
+import { Metrics, clusterWorkerMetrics } from './metrics.js';
 import { CognitoError, InternalErrorException, RequestEntityTooLargeException, SerializationException, UnknownOperationException, ResourceNotFoundException } from './errors.js';
 import './ops/index.js';
 import { registerImportUpload } from './wire/import-upload.js';
@@ -46,7 +47,8 @@ function cors(req: FastifyRequest, reply: FastifyReply) {
   reply.header('access-control-expose-headers', 'x-amzn-requestid, x-amzn-errortype, x-amzn-errormessage, date');
 }
 
-export async function buildApp(config: Config, log: Logger = createLogger(config.logLevel)): Promise<{ app: FastifyInstance; ctx: Ctx }> {
+export async function buildApp(config: Config, logger: Pino = createPino(config.logLevel)): Promise<{ app: FastifyInstance; ctx: Ctx }> {
+  const log = domainLogger(logger);
   const repo = withConfigCache(await openRepository({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }), 1000);
   const secrets = new Secrets(config.masterKey);
   const ctx: Ctx = {
@@ -54,7 +56,12 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     messages: new Messenger(repo, log, { smtpUrl: config.smtpUrl, emailFrom: config.emailFrom, smsWebhookUrl: config.smsWebhookUrl }),
     tokens: new TokenService(repo, secrets, config.publicUrl),
   };
-  const app = Fastify({ bodyLimit: BODY_LIMIT, requestTimeout: 600_000 /* CSV uploads of up to 100 MB stream through; API bodies are bounded by bodyLimit */, trustProxy: trustProxy(config.trustProxy), return503OnClosing: true });
+  // fastify logs through our pino instance, but not each request: its request lines carry the URL (an
+  // upload's token) and we write our own debug line with no request content.
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT, requestTimeout: 600_000 /* CSV uploads of up to 100 MB stream through; API bodies are bounded by bodyLimit */, trustProxy: trustProxy(config.trustProxy), return503OnClosing: true,
+  });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   app.addHook('onRequest', async (req, reply) => cors(req, reply));
@@ -72,7 +79,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     if (err instanceof CognitoError) return sendError(reply, err);
     if (err?.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, new RequestEntityTooLargeException('Request body is too large'));
     if (typeof err?.statusCode === 'number' && err.statusCode < 500) return sendError(reply, new SerializationException(String(err.message)));
-    log.error('internal error', { url: req.url, error: String(err?.stack ?? err) });
+    log.error('internal error', { url: req.url.split('?')[0] /* an upload URL's query is its token */, error: String(err?.stack ?? err) });
     return sendError(reply, new InternalErrorException('Internal server error'));
   });
   app.setNotFoundHandler((req, reply) => sendError(reply, new ResourceNotFoundException(`No route for ${req.method} ${req.url.split('?')[0]}`)));
@@ -90,11 +97,8 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
   });
 
   // Prometheus. With several processes, the worker that takes the scrape gathers all workers' figures.
-  const gather = cluster.isWorker ? clusterWorkerMetrics(ctx.metrics) : async () => [ctx.metrics.snapshot()];
-  app.get('/metrics', async (_req, reply) => {
-    const snapshots = await gather();
-    return reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8').send(renderMetrics(mergeSnapshots(snapshots), snapshots.length));
-  });
+  const gather = cluster.isWorker ? clusterWorkerMetrics(ctx.metrics) : () => ctx.metrics.registry.metrics();
+  app.get('/metrics', async (_req, reply) => reply.header('content-type', ctx.metrics.registry.contentType).send(await gather()));
 
   app.get('/:poolId/.well-known/jwks.json', async (req, reply) => {
     const { poolId } = req.params as { poolId: string };
@@ -152,8 +156,8 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
 }
 
 /** Starts a server; PORT 0 picks a free port (tests use that). */
-export async function startServer(config: Config = loadConfig(), log?: Logger): Promise<RunningServer> {
-  const { app, ctx } = await buildApp(config, log);
+export async function startServer(config: Config = loadConfig(), logger?: Pino): Promise<RunningServer> {
+  const { app, ctx } = await buildApp(config, logger);
   await app.listen({ port: config.port, host: config.host });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;

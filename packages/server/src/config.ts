@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { loadLimits, type Limits } from './domain/limits.js';
+import { LOG_LEVELS } from './log.js';
 
 export interface Config {
   port: number;
@@ -76,7 +77,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl: get('GATEHOUSE_SMTP_URL') || undefined,
     emailFrom: get('GATEHOUSE_EMAIL_FROM') ?? 'no-reply@gatehouse.local',
     smsWebhookUrl: get('GATEHOUSE_SMS_WEBHOOK_URL') || undefined,
-    logLevel: get('GATEHOUSE_LOG_LEVEL') ?? 'info',
+    logLevel: parseLogLevel(get('GATEHOUSE_LOG_LEVEL')),
     limits: loadLimits(get),
     trustProxy: parseTrustProxy(get('GATEHOUSE_TRUST_PROXY')),
   };
@@ -87,4 +88,10 @@ function parseTrustProxy(v: string | undefined): boolean | number | string {
   if (!v || v === 'false') return false;
   if (v === 'true') return true;
   return /^\d+$/.test(v) ? Number(v) : v;
+}
+
+function parseLogLevel(v: string | undefined): string {
+  if (v === undefined || v === '') return 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(v)) throw new Error(`GATEHOUSE_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, not '${v}'`);
+  return v;
 }
