@@ -134,7 +134,7 @@ export async function buildApp(config: Config, logger: Pino = createPino(config.
       if (!op) throw new UnknownOperationException(name ? `Unknown operation ${name}` : 'Missing or malformed x-amz-target header');
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       if (op.signed) {
-        verifySigV4({ method: req.method, url: req.raw.url ?? '/', headers: req.headers, body }, {
+        await verifySigV4({ method: req.method, url: req.raw.url ?? '/', headers: req.headers, body }, {
           service: 'cognito-idp',
           lookupSecret: (id) => (id === config.admin.accessKeyId ? config.admin.secretAccessKey : undefined),
         });
