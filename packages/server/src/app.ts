@@ -41,6 +41,26 @@ function trustProxy(t: Config['trustProxy']) {
   return typeof t === 'number' ? (_address: string, hop: number) => hop < t : t;
 }
 
+/**
+ * Slow-body attack: a client that sends headers and then trickles its body would hold a connection
+ * (and the request's memory) for the server's whole requestTimeout, which is long for CSV uploads.
+ * An API request's body must arrive within `ms`; past that it is answered 408 and its connection
+ * closed. Uploads to /import/ stream for minutes and keep the long timeout.
+ */
+function bodyDeadline(req: FastifyRequest, reply: FastifyReply, ms: number) {
+  if (req.raw.complete || req.url.startsWith('/import/')) return;
+  const timer = setTimeout(() => {
+    if (req.raw.complete || reply.sent) return;
+    reply.hijack(); // the body reader fails when the connection closes; nothing else may answer
+    const body = JSON.stringify({ __type: 'RequestTimeoutException', message: 'The request body did not arrive in time.' });
+    reply.raw.writeHead(408, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': 'RequestTimeoutException', 'content-length': Buffer.byteLength(body), connection: 'close' });
+    reply.raw.end(body, () => req.raw.socket?.destroy());
+  }, ms);
+  timer.unref();
+  req.raw.once('end', () => clearTimeout(timer));
+  reply.raw.once('close', () => clearTimeout(timer));
+}
+
 function cors(req: FastifyRequest, reply: FastifyReply) {
   reply.header('access-control-allow-origin', req.headers.origin ?? '*');
   reply.header('vary', 'origin');
@@ -65,6 +85,7 @@ export async function buildApp(config: Config, logger: Pino = createPino(config.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   app.addHook('onRequest', async (req, reply) => cors(req, reply));
+  app.addHook('onRequest', (req, reply, done) => { bodyDeadline(req, reply, config.bodyTimeoutMs); done(); });
   app.addHook('onClose', async () => repo.close());
   // Draining at shutdown: answers sent once close() has begun end their connection, so a keep-alive
   // client of a request in flight does not hold the process open for keepAliveTimeout (72 s).

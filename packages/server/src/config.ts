@@ -21,6 +21,8 @@ export interface Config {
   limits: Limits;
   /** Fastify's trustProxy: whether (or which) proxies' X-Forwarded-For names the client address. */
   trustProxy: boolean | number | string;
+  /** An API request's body must arrive within this long after its headers (slow-body attacks); uploads have their own. */
+  bodyTimeoutMs: number;
 }
 
 function readOrCreate(file: string, make: () => string): { value: string; created: boolean } {
@@ -80,6 +82,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: parseLogLevel(get('GATEHOUSE_LOG_LEVEL')),
     limits: loadLimits(get),
     trustProxy: parseTrustProxy(get('GATEHOUSE_TRUST_PROXY')),
+    bodyTimeoutMs: positiveInteger('GATEHOUSE_BODY_TIMEOUT_MS', get('GATEHOUSE_BODY_TIMEOUT_MS'), 10_000),
   };
 }
 
@@ -94,4 +97,10 @@ function parseLogLevel(v: string | undefined): string {
   if (v === undefined || v === '') return 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(v)) throw new Error(`GATEHOUSE_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, not '${v}'`);
   return v;
+}
+
+function positiveInteger(name: string, v: string | undefined, fallback: number): number {
+  if (v === undefined || v === '') return fallback;
+  if (!/^[1-9]\d*$/.test(v)) throw new Error(`${name} must be a positive whole number, not '${v}'`);
+  return Number(v);
 }
