@@ -18,7 +18,6 @@ const PARSER_OPTIONS = {
   record_delimiter: ['\r\n', '\n', '\r'], // mixed freely, as RFC 4180 readers take them
   relax_column_count: true, // rows are checked against the header by the importer, with better messages
   max_record_size: MAX_RECORD_BYTES, // unquoted text only: readCsv bounds quoted fields itself
-  raw: true, // each record's own text, to count the lines it spans
 };
 
 const WHY: Record<string, string> = {
@@ -28,7 +27,12 @@ const WHY: Record<string, string> = {
   CSV_MAX_RECORD_SIZE: `a record longer than ${MAX_RECORD_BYTES} bytes`,
 };
 
-const lineBreaks = (raw: string) => raw.match(/\r\n|\r|\n/g)?.length ?? 0;
+/** Lines a record spans: the line breaks inside its (quoted) fields, and the one that ends it. */
+function linesOf(fields: string[]): number {
+  let n = 1;
+  for (const f of fields) if (f.includes('\n') || f.includes('\r')) n += f.match(/\r\n|\r|\n/g)!.length;
+  return n;
+}
 
 /** UTF-8 text of the pieces; a byte sequence that is not UTF-8 throws (ERR_ENCODING_INVALID_ENCODED_DATA). */
 async function* utf8(pieces: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<string> {
@@ -49,13 +53,12 @@ export async function* readCsv(pieces: AsyncIterable<Uint8Array> | Iterable<Uint
   let parsedBytes = 0;
   const parser = new Parser({
     ...PARSER_OPTIONS,
-    // With `raw`, a record reaches on_record as { record, raw } (csv-parse's types do not say so).
-    on_record: (({ record, raw }: { record: string[]; raw: string }, info: { bytes: number }): CsvRecord => {
-      const r = { line, fields: record };
-      line += lineBreaks(raw);
+    on_record: ((fields: string[], info: { bytes: number }): CsvRecord => {
+      const r = { line, fields };
+      line += linesOf(fields);
       parsedBytes = info.bytes;
       return r;
-    }) as unknown as Options['on_record'],
+    }) as unknown as Options['on_record'], // csv-parse's types expect a record back, not our wrapper
   });
   // Each piece is parsed before the next is read (a write's callback waits while records are
   // unread), so the parser holds at most one piece plus the record it is in, which is bounded here.
