@@ -45,10 +45,10 @@ function trustProxy(t: Config['trustProxy']) {
  * Slow-body attack: a client that sends headers and then trickles its body would hold a connection
  * (and the request's memory) for the server's whole requestTimeout, which is long for CSV uploads.
  * An API request's body must arrive within `ms`; past that it is answered 408 and its connection
- * closed. Uploads to /import/ stream for minutes and keep the long timeout.
+ * closed. Uploads (PUT /import/...) stream for minutes and keep the long timeout.
  */
 function bodyDeadline(req: FastifyRequest, reply: FastifyReply, ms: number) {
-  if (req.raw.complete || req.url.startsWith('/import/')) return;
+  if (req.raw.complete || (req.method === 'PUT' && req.url.startsWith('/import/'))) return;
   const timer = setTimeout(() => {
     if (req.raw.complete || reply.sent) return;
     reply.hijack(); // the body reader fails when the connection closes; nothing else may answer
