@@ -1,9 +1,10 @@
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import crypto from 'node:crypto';
 import cluster from 'node:cluster';
 import net from 'node:net';
 import { loadConfig, type Config } from './config.js';
-import { createLogger, type Logger } from './log.js';
+import type { Logger as Pino } from 'pino';
+import { createPino, domainLogger } from './log.js';
 import { openRepository } from './storage/open.js';
 import { withConfigCache } from './storage/cache.js';
 import { Secrets } from './domain/secrets.js';
@@ -13,7 +14,7 @@ import type { Ctx } from './domain/context.js';
 import { operations } from './wire/operations.js';
 import { Input } from './wire/input.js';
 import { verifySigV4 } from './wire/sigv4.js';
-import { Metrics, clusterWorkerMetrics, mergeSnapshots, renderMetrics } from './metrics.js';
+import { Metrics, clusterWorkerMetrics } from './metrics.js';
 import { CognitoError, InternalErrorException, RequestEntityTooLargeException, SerializationException, UnknownOperationException, ResourceNotFoundException } from './errors.js';
 import './ops/index.js';
 import { registerImportUpload } from './wire/import-upload.js';
@@ -40,13 +41,34 @@ function trustProxy(t: Config['trustProxy']) {
   return typeof t === 'number' ? (_address: string, hop: number) => hop < t : t;
 }
 
+/**
+ * Slow-body attack: a client that sends headers and then trickles its body would hold a connection
+ * (and the request's memory) for the server's whole requestTimeout, which is long for CSV uploads.
+ * An API request's body must arrive within `ms`; past that it is answered 408 and its connection
+ * closed. Uploads (PUT /import/...) stream for minutes and keep the long timeout.
+ */
+function bodyDeadline(req: FastifyRequest, reply: FastifyReply, ms: number) {
+  if (req.raw.complete || (req.method === 'PUT' && req.url.startsWith('/import/'))) return;
+  const timer = setTimeout(() => {
+    if (req.raw.complete || reply.sent) return;
+    reply.hijack(); // the body reader fails when the connection closes; nothing else may answer
+    const body = JSON.stringify({ __type: 'RequestTimeoutException', message: 'The request body did not arrive in time.' });
+    reply.raw.writeHead(408, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': 'RequestTimeoutException', 'content-length': Buffer.byteLength(body), connection: 'close' });
+    reply.raw.end(body, () => req.raw.socket?.destroy());
+  }, ms);
+  timer.unref();
+  req.raw.once('end', () => clearTimeout(timer));
+  reply.raw.once('close', () => clearTimeout(timer));
+}
+
 function cors(req: FastifyRequest, reply: FastifyReply) {
   reply.header('access-control-allow-origin', req.headers.origin ?? '*');
   reply.header('vary', 'origin');
   reply.header('access-control-expose-headers', 'x-amzn-requestid, x-amzn-errortype, x-amzn-errormessage, date');
 }
 
-export async function buildApp(config: Config, log: Logger = createLogger(config.logLevel)): Promise<{ app: FastifyInstance; ctx: Ctx }> {
+export async function buildApp(config: Config, logger: Pino = createPino(config.logLevel)): Promise<{ app: FastifyInstance; ctx: Ctx }> {
+  const log = domainLogger(logger);
   const repo = withConfigCache(await openRepository({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }), 1000);
   const secrets = new Secrets(config.masterKey);
   const ctx: Ctx = {
@@ -54,10 +76,16 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     messages: new Messenger(repo, log, { smtpUrl: config.smtpUrl, emailFrom: config.emailFrom, smsWebhookUrl: config.smsWebhookUrl }),
     tokens: new TokenService(repo, secrets, config.publicUrl),
   };
-  const app = Fastify({ bodyLimit: BODY_LIMIT, requestTimeout: 600_000 /* CSV uploads of up to 100 MB stream through; API bodies are bounded by bodyLimit */, trustProxy: trustProxy(config.trustProxy), return503OnClosing: true });
+  // fastify logs through our pino instance, but not each request: its request lines carry the URL (an
+  // upload's token) and we write our own debug line with no request content.
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT, requestTimeout: 600_000 /* CSV uploads of up to 100 MB stream through; API bodies are bounded by bodyLimit */, trustProxy: trustProxy(config.trustProxy), return503OnClosing: true,
+  });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   app.addHook('onRequest', async (req, reply) => cors(req, reply));
+  app.addHook('onRequest', (req, reply, done) => { bodyDeadline(req, reply, config.bodyTimeoutMs); done(); });
   app.addHook('onClose', async () => repo.close());
   // Draining at shutdown: answers sent once close() has begun end their connection, so a keep-alive
   // client of a request in flight does not hold the process open for keepAliveTimeout (72 s).
@@ -72,7 +100,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
     if (err instanceof CognitoError) return sendError(reply, err);
     if (err?.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, new RequestEntityTooLargeException('Request body is too large'));
     if (typeof err?.statusCode === 'number' && err.statusCode < 500) return sendError(reply, new SerializationException(String(err.message)));
-    log.error('internal error', { url: req.url, error: String(err?.stack ?? err) });
+    log.error('internal error', { url: req.url.split('?')[0] /* an upload URL's query is its token */, error: String(err?.stack ?? err) });
     return sendError(reply, new InternalErrorException('Internal server error'));
   });
   app.setNotFoundHandler((req, reply) => sendError(reply, new ResourceNotFoundException(`No route for ${req.method} ${req.url.split('?')[0]}`)));
@@ -90,11 +118,8 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
   });
 
   // Prometheus. With several processes, the worker that takes the scrape gathers all workers' figures.
-  const gather = cluster.isWorker ? clusterWorkerMetrics(ctx.metrics) : async () => [ctx.metrics.snapshot()];
-  app.get('/metrics', async (_req, reply) => {
-    const snapshots = await gather();
-    return reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8').send(renderMetrics(mergeSnapshots(snapshots), snapshots.length));
-  });
+  const gather = cluster.isWorker ? clusterWorkerMetrics(ctx.metrics) : () => ctx.metrics.registry.metrics();
+  app.get('/metrics', async (_req, reply) => reply.header('content-type', ctx.metrics.registry.contentType).send(await gather()));
 
   app.get('/:poolId/.well-known/jwks.json', async (req, reply) => {
     const { poolId } = req.params as { poolId: string };
@@ -130,7 +155,7 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
       if (!op) throw new UnknownOperationException(name ? `Unknown operation ${name}` : 'Missing or malformed x-amz-target header');
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       if (op.signed) {
-        verifySigV4({ method: req.method, url: req.raw.url ?? '/', headers: req.headers, body }, {
+        await verifySigV4({ method: req.method, url: req.raw.url ?? '/', headers: req.headers, body }, {
           service: 'cognito-idp',
           lookupSecret: (id) => (id === config.admin.accessKeyId ? config.admin.secretAccessKey : undefined),
         });
@@ -152,8 +177,8 @@ export async function buildApp(config: Config, log: Logger = createLogger(config
 }
 
 /** Starts a server; PORT 0 picks a free port (tests use that). */
-export async function startServer(config: Config = loadConfig(), log?: Logger): Promise<RunningServer> {
-  const { app, ctx } = await buildApp(config, log);
+export async function startServer(config: Config = loadConfig(), logger?: Pino): Promise<RunningServer> {
+  const { app, ctx } = await buildApp(config, logger);
   await app.listen({ port: config.port, host: config.host });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import { loadLimits, type Limits } from './domain/limits.js';
 import { privateDataDir } from './storage/open.js';
+import { LOG_LEVELS } from './log.js';
 
 export interface Config {
   port: number;
@@ -21,6 +22,8 @@ export interface Config {
   limits: Limits;
   /** Fastify's trustProxy: whether (or which) proxies' X-Forwarded-For names the client address. */
   trustProxy: boolean | number | string;
+  /** An API request's body must arrive within this long after its headers (slow-body attacks); uploads have their own. */
+  bodyTimeoutMs: number;
 }
 
 function readOrCreate(file: string, make: () => string): { value: string; created: boolean } {
@@ -77,9 +80,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl: get('GATEHOUSE_SMTP_URL') || undefined,
     emailFrom: get('GATEHOUSE_EMAIL_FROM') ?? 'no-reply@gatehouse.local',
     smsWebhookUrl: get('GATEHOUSE_SMS_WEBHOOK_URL') || undefined,
-    logLevel: get('GATEHOUSE_LOG_LEVEL') ?? 'info',
+    logLevel: parseLogLevel(get('GATEHOUSE_LOG_LEVEL')),
     limits: loadLimits(get),
     trustProxy: parseTrustProxy(get('GATEHOUSE_TRUST_PROXY')),
+    bodyTimeoutMs: positiveInteger('GATEHOUSE_BODY_TIMEOUT_MS', get('GATEHOUSE_BODY_TIMEOUT_MS'), 10_000),
   };
 }
 
@@ -88,4 +92,16 @@ function parseTrustProxy(v: string | undefined): boolean | number | string {
   if (!v || v === 'false') return false;
   if (v === 'true') return true;
   return /^\d+$/.test(v) ? Number(v) : v;
+}
+
+function parseLogLevel(v: string | undefined): string {
+  if (v === undefined || v === '') return 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(v)) throw new Error(`GATEHOUSE_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, not '${v}'`);
+  return v;
+}
+
+function positiveInteger(name: string, v: string | undefined, fallback: number): number {
+  if (v === undefined || v === '') return fallback;
+  if (!/^[1-9]\d*$/.test(v)) throw new Error(`${name} must be a positive whole number, not '${v}'`);
+  return Number(v);
 }

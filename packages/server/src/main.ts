@@ -1,13 +1,14 @@
 import cluster from 'node:cluster';
 import os from 'node:os';
 import { loadConfig } from './config.js';
-import { createLogger } from './log.js';
+import { createPino, domainLogger } from './log.js';
 import { startServer } from './app.js';
 import { openRepository } from './storage/open.js';
 import { serveClusterMetrics } from './metrics.js';
 
 const config = loadConfig();
-const log = createLogger(config.logLevel);
+const logger = createPino(config.logLevel);
+const log = domainLogger(logger);
 const wanted = process.env.GATEHOUSE_PROCESSES ?? '1';
 const processes = wanted === 'auto' ? os.availableParallelism() : Math.max(1, Number(wanted) || 1);
 
@@ -35,8 +36,8 @@ if (processes > 1 && cluster.isPrimary) {
   }
 } else {
   if (cluster.isPrimary && config.admin.file) log.info('admin credentials for SigV4-signed calls are in ' + config.admin.file);
-  const server = await startServer(config, log);
-  log.info('gatehouse listening', { url: server.url, publicUrl: config.publicUrl, storage: config.databaseUrl ? 'postgresql' : 'sqlite', dataDir: config.dataDir, pid: process.pid });
+  const server = await startServer(config, logger);
+  log.info('gatehouse listening', { url: server.url, publicUrl: config.publicUrl, storage: config.databaseUrl ? 'postgresql' : 'sqlite', dataDir: config.dataDir });
   let stopping = false;
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     process.on(sig, async () => {

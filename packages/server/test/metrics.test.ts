@@ -18,12 +18,14 @@ function parse(text: string): Map<string, number> {
   for (const line of text.trimEnd().split('\n')) {
     const t = /^# TYPE ([a-zA-Z_:][\w:]*) (counter|gauge|histogram)$/.exec(line);
     if (t) { typed.add(t[1]); continue; }
-    if (line.startsWith('# HELP ')) continue;
+    if (line.startsWith('# HELP ') || line === '') continue; // the text format ignores empty lines
     const m = /^([a-zA-Z_:][\w:]*)(\{(?:[a-zA-Z_]\w*="(?:[^"\\\n]|\\.)*",?)*\})? (-?[0-9.e+-]+|\+Inf|NaN)$/.exec(line);
     assert.ok(m, `not a valid sample line: ${line}`);
     const base = m[1].replace(/_(bucket|sum|count)$/, '');
     assert.ok(typed.has(m[1]) || typed.has(base), `no TYPE before ${m[1]}`);
-    samples.set(m[1] + (m[2] ?? ''), Number(m[3]));
+    // Label order does not matter in the format: keys here put a histogram's `le` last.
+    const labels = (m[2] ?? '').replace(/^\{(le="[^"]*"),(.+)\}$/, '{$2,$1}');
+    samples.set(m[1] + labels, Number(m[3]));
   }
   return samples;
 }

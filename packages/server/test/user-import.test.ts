@@ -17,7 +17,7 @@ import {
   MailCatcher, startGatehouse, createPoolAndClient, queryDatabase, createPostgresNamespace, testDatabase, type Gatehouse, type PostgresNamespace,
 } from './support/harness.js';
 import { ROLE_ARN, buildCsv, csvField, describeJob, uploadCsv, waitForJob } from './support/user-import.js';
-import { CsvReader, parseCsv, type CsvRecord } from '../src/domain/csv.js';
+import { CsvError, MAX_RECORD_BYTES, parseCsv, readCsv, type CsvRecord } from '../src/domain/csv.js';
 
 const STANDARD_HEADER = [
   'name', 'given_name', 'family_name', 'middle_name', 'nickname', 'preferred_username', 'profile', 'picture', 'website', 'email',
@@ -49,9 +49,19 @@ async function createJob(g: Gatehouse, poolId: string, name = 'import') {
 
 const email = (name: string) => `${name}.${crypto.randomBytes(4).toString('hex')}@example.com`;
 
-test('the CSV reader follows RFC 4180 whatever the pieces the text arrives in', () => {
+/** Reads `bytes` fed to the reader in pieces of `size` bytes (or of random sizes up to 8). */
+async function readInPieces(input: string | Buffer, size?: number): Promise<CsvRecord[]> {
+  const bytes = Buffer.from(input);
+  const pieces: Buffer[] = [];
+  for (let i = 0; i < bytes.length;) { const n = size ?? 1 + crypto.randomInt(8); pieces.push(bytes.subarray(i, i + n)); i += n; }
+  const out: CsvRecord[] = [];
+  for await (const r of readCsv((async function* () { yield* pieces; })())) out.push(r);
+  return out;
+}
+
+test('the CSV reader follows RFC 4180 whatever the pieces the text arrives in', async () => {
   const text = 'a,b,c\r\n"x, y","say ""hi""","two\r\nlines"\n,,\r\n"",plain,"\n"\rlast,row,here';
-  const whole = parseCsv(text);
+  const whole = await parseCsv(text);
   assert.deepEqual(whole, [
     { line: 1, fields: ['a', 'b', 'c'] },
     { line: 2, fields: ['x, y', 'say "hi"', 'two\r\nlines'] },
@@ -59,17 +69,21 @@ test('the CSV reader follows RFC 4180 whatever the pieces the text arrives in', 
     { line: 5, fields: ['', 'plain', '\n'] },
     { line: 7, fields: ['last', 'row', 'here'] },
   ]);
-  for (const size of [1, 2, 3, 7]) {
-    const out: CsvRecord[] = [];
-    const r = new CsvReader();
-    for (let i = 0; i < text.length; i += size) r.feed(text.slice(i, i + size), out);
-    r.end(out);
-    assert.deepEqual(out, whole, `pieces of ${size}`);
-  }
-  assert.throws(() => parseCsv('a,b\n"open'), /not closed/);
-  assert.throws(() => parseCsv('a,b"c\n'), /quote inside an unquoted field/);
-  assert.throws(() => parseCsv('"a"b,c\n'), /after a closing quote/);
-  assert.deepEqual(parseCsv('a\n\nb\n').map((r) => r.fields), [['a'], [''], ['b']]);
+  // Pieces split CRLF pairs and, since they are bytes, UTF-8 sequences.
+  for (const size of [1, 2, 3, 7]) assert.deepEqual(await readInPieces(text, size), whole, `pieces of ${size}`);
+  assert.deepEqual(await readInPieces('é,"ü\r\nß"\r\nx', 1), [{ line: 1, fields: ['é', 'ü\r\nß'] }, { line: 3, fields: ['x'] }]);
+  await assert.rejects(parseCsv('a,b\n"open'), { message: 'Line 2: a quoted field is not closed before the end of the file' });
+  await assert.rejects(parseCsv('a,b\nc,d"e\n'), { message: 'Line 2: a quote inside an unquoted field (quote the field and double the quote)' });
+  await assert.rejects(parseCsv('"a"b,c\n'), { message: 'Line 1: unexpected text after a closing quote' });
+  await assert.rejects(parseCsv('"secret-value"x\n'), (e: Error) => e instanceof CsvError && !e.message.includes('secret'), 'errors do not echo the field');
+  // A quote left open would make the rest of the file one field: a record is cut off past 1 MiB, whole or in pieces.
+  const open = 'a\n"' + 'x'.repeat(MAX_RECORD_BYTES + 1) + '"\n';
+  await assert.rejects(parseCsv(open), { message: /^Line 2: a record longer than/ });
+  await assert.rejects(readInPieces(open, 65536), { message: /^Line 2: a record longer than/ });
+  await assert.rejects(readInPieces('a\n' + 'x'.repeat(MAX_RECORD_BYTES + 1) + '\n', 65536), { message: /^Line 2: a record longer than/ });
+  await assert.rejects(readInPieces(Buffer.from([0x61, 0x2c, 0xc3, 0x0a]), 1), { code: 'ERR_ENCODING_INVALID_ENCODED_DATA' });
+  assert.deepEqual((await parseCsv('a\n\nb\n')).map((r) => r.fields), [['a'], [''], ['b']]);
+  assert.deepEqual(await parseCsv('\uFEFFa,b\n'), [{ line: 1, fields: ['a', 'b'] }], 'a byte order mark is not part of the first field');
 
   // Random records written as RFC 4180 read back the same, fed whole or in random pieces.
   const chars = ['a', 'é', ',', '"', '\r', '\n', ' ', '\r\n'];
@@ -79,12 +93,9 @@ test('the CSV reader follows RFC 4180 whatever the pieces the text arrives in', 
     const eol = ['\n', '\r\n', '\r'][round % 3];
     const text = records.map((r) => r.map(csvField).join(',')).join(eol) + (round % 2 ? eol : '');
     const expected = records.filter((r) => !(r.length === 1 && r[0] === ''));
-    const out: CsvRecord[] = [];
-    const reader = new CsvReader();
-    for (let i = 0; i < text.length;) { const n = 1 + crypto.randomInt(8); reader.feed(text.slice(i, i + n), out); i += n; }
-    reader.end(out);
+    const out = await readInPieces(text);
     assert.deepEqual(out.filter((r) => !(r.fields.length === 1 && r.fields[0] === '')).map((r) => r.fields), expected, JSON.stringify(text));
-    assert.deepEqual(parseCsv(text), out);
+    assert.deepEqual(await parseCsv(text), out);
   }
 });
 

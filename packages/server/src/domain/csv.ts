@@ -1,7 +1,9 @@
-// An incremental CSV reader (RFC 4180): text goes in in pieces of any size, complete records come
-// out with the line each starts on. Fields may be quoted; a quoted field may hold commas, doubled
-// quotes and line breaks. Records end at CRLF, LF or CR. A quote inside an unquoted field, or
-// anything but a separator after a closing quote, is an error, as is a quote left open at the end.
+// CSV files (RFC 4180, UTF-8) read through csv-parse as they stream in: bytes go in in pieces of any
+// size, complete records come out with the line each starts on. Fields may be quoted; a quoted field
+// may hold commas, doubled quotes and line breaks. Records end at CRLF, LF or CR. A quote inside an
+// unquoted field, or anything but a separator after a closing quote, is an error, as is a quote left
+// open at the end. Errors say what and where, never the field's text (it is user data).
+import { Parser, type Options } from 'csv-parse';
 
 export interface CsvRecord { line: number; fields: string[] }
 
@@ -9,111 +11,82 @@ export class CsvError extends Error {
   constructor(message: string, readonly line: number) { super(`Line ${line}: ${message}`); }
 }
 
-const COMMA = 44, QUOTE = 34, CR = 13, LF = 10;
-const enum State { FieldStart, Unquoted, Quoted, QuoteInQuoted }
+/** A record may not grow past this many bytes (a quote left open would otherwise swallow the file). */
+export const MAX_RECORD_BYTES = 1 << 20;
 
-/** A record may not grow past this many characters (a quote left open would otherwise swallow the file). */
-export const MAX_RECORD_CHARS = 1 << 20;
+const PARSER_OPTIONS = {
+  record_delimiter: ['\r\n', '\n', '\r'], // mixed freely, as RFC 4180 readers take them
+  relax_column_count: true, // rows are checked against the header by the importer, with better messages
+  max_record_size: MAX_RECORD_BYTES, // unquoted text only: readCsv bounds quoted fields itself
+};
 
-export class CsvReader {
-  private state = State.FieldStart;
-  private field = '';
-  private fields: string[] = [];
-  private size = 0;
-  private line = 1;
-  private recordLine = 1;
-  /** The previous character was a CR: a LF now completes the same line break. */
-  private afterCR = false;
+const WHY: Record<string, string> = {
+  CSV_QUOTE_NOT_CLOSED: 'a quoted field is not closed before the end of the file',
+  INVALID_OPENING_QUOTE: 'a quote inside an unquoted field (quote the field and double the quote)',
+  CSV_INVALID_CLOSING_QUOTE: 'unexpected text after a closing quote',
+  CSV_MAX_RECORD_SIZE: `a record longer than ${MAX_RECORD_BYTES} bytes`,
+};
 
-  /** Reads `text`, appending each record it completes to `out`. */
-  feed(text: string, out: CsvRecord[]): void {
-    const n = text.length;
-    let i = 0;
-    while (i < n) {
-      const c = text.charCodeAt(i);
-      if (this.afterCR) {
-        this.afterCR = false;
-        if (c === LF) {
-          if (this.state === State.Quoted) this.field += '\n';
-          i++;
-          continue;
-        }
-      }
-      switch (this.state) {
-        case State.FieldStart:
-          if (c === QUOTE) { this.state = State.Quoted; i++; break; }
-          if (c === COMMA) { this.push(); i++; break; }
-          if (c === CR || c === LF) { this.push(); this.endRecord(c, out); i++; break; }
-          this.state = State.Unquoted;
-          break;
-        case State.Unquoted: {
-          let j = i;
-          let d = c;
-          while (j < n && (d = text.charCodeAt(j)) !== COMMA && d !== CR && d !== LF && d !== QUOTE) j++;
-          this.add(text.slice(i, j));
-          i = j;
-          if (j === n) break;
-          if (d === QUOTE) throw new CsvError('a quote inside an unquoted field (quote the field and double the quote)', this.line);
-          this.push();
-          this.state = State.FieldStart;
-          if (d !== COMMA) this.endRecord(d, out);
-          i++;
-          break;
-        }
-        case State.Quoted: {
-          let j = i;
-          let d = c;
-          while (j < n && (d = text.charCodeAt(j)) !== QUOTE) {
-            if (d === LF) { if (!this.afterCR) this.line++; this.afterCR = false; } else if (d === CR) { this.line++; this.afterCR = true; } else this.afterCR = false;
-            j++;
-          }
-          // A CR at the very end of this piece may pair with a LF at the start of the next: the
-          // LF is then kept (see afterCR above) and not counted again.
-          const tail = text.slice(i, j);
-          this.add(tail);
-          if (j === n) { i = j; break; }
-          this.afterCR = false;
-          this.state = State.QuoteInQuoted;
-          i = j + 1;
-          break;
-        }
-        case State.QuoteInQuoted:
-          if (c === QUOTE) { this.add('"'); this.state = State.Quoted; i++; break; }
-          if (c === COMMA) { this.push(); this.state = State.FieldStart; i++; break; }
-          if (c === CR || c === LF) { this.push(); this.state = State.FieldStart; this.endRecord(c, out); i++; break; }
-          throw new CsvError('unexpected text after a closing quote', this.line);
-      }
+/** Lines a record spans: the line breaks inside its (quoted) fields, and the one that ends it. */
+function linesOf(fields: string[]): number {
+  let n = 1;
+  for (const f of fields) if (f.includes('\n') || f.includes('\r')) n += f.match(/\r\n|\r|\n/g)!.length;
+  return n;
+}
+
+/** UTF-8 text of the pieces; a byte sequence that is not UTF-8 throws (ERR_ENCODING_INVALID_ENCODED_DATA). */
+async function* utf8(pieces: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8', { fatal: true }); // strips a leading byte order mark
+  for await (const piece of pieces) {
+    const text = decoder.decode(piece, { stream: true });
+    if (text) yield text;
+  }
+  const rest = decoder.decode();
+  if (rest) yield rest;
+}
+
+/** The records of a CSV file arriving in pieces, in order; at most a piece and a few records are held at once. */
+export async function* readCsv(pieces: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<CsvRecord> {
+  // Lines are numbered as the parser goes (on_record runs inside it), so an error names the line of
+  // the record it stopped in, whatever records are still on their way to the loop below.
+  let line = 1;
+  let parsedBytes = 0;
+  const parser = new Parser({
+    ...PARSER_OPTIONS,
+    on_record: ((fields: string[], info: { bytes: number }): CsvRecord => {
+      const r = { line, fields };
+      line += linesOf(fields);
+      parsedBytes = info.bytes;
+      return r;
+    }) as unknown as Options['on_record'], // csv-parse's types expect a record back, not our wrapper
+  });
+  // Each piece is parsed before the next is read (a write's callback waits while records are
+  // unread), so the parser holds at most one piece plus the record it is in, which is bounded here.
+  const tooLong = (fed: number) => fed - parsedBytes > MAX_RECORD_BYTES && new CsvError(WHY.CSV_MAX_RECORD_SIZE, line);
+  const feeding = (async () => {
+    let fed = 0;
+    for await (const text of utf8(pieces)) {
+      const e = tooLong(fed);
+      if (e) throw e;
+      fed += Buffer.byteLength(text);
+      await new Promise<void>((resolve, reject) => parser.write(text, (err) => (err ? reject(err) : resolve())));
     }
-  }
-
-  /** Ends the input: the last record may lack a line break; an open quote is an error. */
-  end(out: CsvRecord[]): void {
-    if (this.state === State.Quoted) throw new CsvError('a quoted field is not closed before the end of the file', this.recordLine);
-    if (this.state === State.FieldStart && this.fields.length === 0 && this.field === '') return;
-    this.push();
-    out.push({ line: this.recordLine, fields: this.fields });
-    this.fields = [];
-    this.state = State.FieldStart;
-  }
-
-  private add(s: string) {
-    this.size += s.length;
-    if (this.size > MAX_RECORD_CHARS) throw new CsvError(`a record longer than ${MAX_RECORD_CHARS} characters`, this.recordLine);
-    this.field += s;
-  }
-
-  private push() {
-    this.fields.push(this.field);
-    this.field = '';
-  }
-
-  private endRecord(terminator: number, out: CsvRecord[]) {
-    out.push({ line: this.recordLine, fields: this.fields });
-    this.fields = [];
-    this.size = 0;
-    this.line++;
-    if (terminator === CR) this.afterCR = true;
-    this.recordLine = this.line;
+    const e = tooLong(fed);
+    if (e) throw e;
+    parser.end();
+  })();
+  // An error on the way (not UTF-8, bad CSV, too long) destroys the parser with it: the loop below throws it.
+  feeding.catch((e) => parser.destroy(e));
+  try {
+    yield* parser as AsyncIterable<CsvRecord>;
+  } catch (e) {
+    if (e instanceof CsvError) throw e;
+    const code = (e as { code?: string })?.code;
+    if (code && code in WHY) throw new CsvError(WHY[code], line);
+    if (code?.startsWith('CSV_')) throw new CsvError(`the file cannot be read as CSV (${code})`, line);
+    throw e;
+  } finally {
+    parser.destroy();
   }
 }
 
@@ -123,10 +96,8 @@ export function isBlankRecord(r: CsvRecord) {
 }
 
 /** Parses a whole text (for tests and small inputs). */
-export function parseCsv(text: string): CsvRecord[] {
+export async function parseCsv(text: string): Promise<CsvRecord[]> {
   const out: CsvRecord[] = [];
-  const r = new CsvReader();
-  r.feed(text, out);
-  r.end(out);
+  for await (const r of readCsv([Buffer.from(text)])) out.push(r);
   return out;
 }

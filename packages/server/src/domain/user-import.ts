@@ -17,7 +17,9 @@ import type { Ctx } from './context.js';
 import type { ImportJob } from '../storage/repository.js';
 import type { UserTable } from '../storage/schema.js';
 import type { Insertable } from 'kysely';
-import { CsvError, CsvReader, isBlankRecord, type CsvRecord } from './csv.js';
+import { PassThrough } from 'node:stream';
+import { once } from 'node:events';
+import { CsvError, isBlankRecord, readCsv, type CsvRecord } from './csv.js';
 import { isUsernameAttribute, parsePool, type LoadedPool } from './pools.js';
 import { loginKeys, missingRequired, newUsername, validateAttributes, type Attributes } from './users.js';
 import { CognitoError } from '../errors.js';
@@ -108,54 +110,53 @@ export async function loadImportJob(ctx: Ctx, jobId: string): Promise<ImportJob 
 
 /** Counts the data rows of an upload as it streams in, and notes why it cannot be parsed, if it cannot. */
 export class CsvScanner {
-  private decoder = new TextDecoder('utf-8', { fatal: true });
-  private reader = new CsvReader();
-  private out: CsvRecord[] = [];
-  records = 0;
+  private input = new PassThrough();
+  private records = 0;
   error: string | undefined;
+  private done: Promise<void>;
 
-  feed(bytes: Uint8Array) { this.step(() => this.decoder.decode(bytes, { stream: true })); }
-  end() {
-    this.step(() => this.decoder.decode());
-    if (this.error) return;
-    try { this.reader.end(this.out); } catch (e) { this.error = parseError(e); }
-    this.count();
+  constructor() {
+    this.done = (async () => {
+      try {
+        for await (const r of readCsv(this.input)) if (!isBlankRecord(r)) this.records++;
+      } catch (e) {
+        this.error = parseError(e);
+        this.input.destroy();
+      }
+    })();
+  }
+
+  /** Takes the next piece; waits while the parser is behind, so an upload is never held in memory. */
+  async feed(bytes: Uint8Array) {
+    if (this.error !== undefined || this.input.destroyed) return;
+    if (!this.input.write(bytes)) await Promise.race([once(this.input, 'drain').catch(() => {}), this.done]);
+  }
+  async end() {
+    if (!this.input.destroyed) this.input.end();
+    await this.done;
   }
   /** Data rows: records that are not blank lines, less the header. */
   get rows() { return Math.max(0, this.records - 1); }
-
-  private step(decode: () => string) {
-    if (this.error) return;
-    let text: string;
-    try { text = decode(); } catch { this.error = 'The CSV file is not valid UTF-8.'; return; }
-    try { this.reader.feed(text, this.out); } catch (e) { this.error = parseError(e); }
-    this.count();
-  }
-  private count() {
-    for (const r of this.out) if (!isBlankRecord(r)) this.records++;
-    this.out.length = 0;
-  }
 }
 
 function parseError(e: unknown): string {
   if (e instanceof CsvError) return `The CSV file cannot be parsed: ${e.message}.`;
-  throw e;
+  if ((e as { code?: string })?.code === 'ERR_ENCODING_INVALID_ENCODED_DATA') return 'The CSV file is not valid UTF-8.';
+  return 'The CSV file cannot be read.'; // not expected; the scan must not reject while nobody awaits it
+}
+
+/** The stored pieces of a job's file, in order. */
+async function* storedChunks(ctx: Ctx, job: ImportJob): AsyncGenerator<Uint8Array> {
+  for (let seq = 0; ; seq++) {
+    const data = await ctx.repo.getImportChunk(job.id, job.upload_id!, seq);
+    if (!data) return;
+    yield data;
+  }
 }
 
 /** The records of a job's stored file, in order. */
-async function* storedRecords(ctx: Ctx, job: ImportJob): AsyncGenerator<CsvRecord> {
-  const decoder = new TextDecoder('utf-8', { fatal: true }); // strips a leading byte order mark
-  const reader = new CsvReader();
-  const out: CsvRecord[] = [];
-  for (let seq = 0; ; seq++) {
-    const data = await ctx.repo.getImportChunk(job.id, job.upload_id!, seq);
-    if (!data) break;
-    reader.feed(decoder.decode(data, { stream: true }), out);
-    yield* out.splice(0);
-  }
-  reader.feed(decoder.decode(), out);
-  reader.end(out);
-  yield* out.splice(0);
+function storedRecords(ctx: Ctx, job: ImportJob): AsyncGenerator<CsvRecord> {
+  return readCsv(storedChunks(ctx, job));
 }
 
 // ---- Rows to users ----

@@ -74,7 +74,7 @@ async function upload(ctx: Ctx, req: FastifyRequest, reply: FastifyReply) {
         bytes += buf.length;
         if (bytes > IMPORT_MAX_BYTES) throw new TooLarge();
         md5.update(buf);
-        scanner.feed(buf);
+        await scanner.feed(buf);
         parts.push(buf);
         pending += buf.length;
         while (pending >= IMPORT_CHUNK_BYTES) {
@@ -86,7 +86,7 @@ async function upload(ctx: Ctx, req: FastifyRequest, reply: FastifyReply) {
       }
     }
     if (pending > 0) await store(parts.length === 1 ? parts[0] : Buffer.concat(parts));
-    scanner.end();
+    await scanner.end();
   } catch (e) {
     await ctx.repo.deleteImportChunks(jobId, uploadId).catch(() => {});
     if (e instanceof TooLarge) return s3Error(reply, 413, 'EntityTooLarge', `The file is larger than ${IMPORT_MAX_BYTES} bytes.`);
