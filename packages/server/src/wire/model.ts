@@ -324,10 +324,13 @@ export class CompiledModel {
   }
 }
 
+/** A 512 KiB body of empty list items would otherwise answer megabytes: the count stays exact, the list stops here. */
+const MAX_LISTED_VIOLATIONS = 100;
+
 /** "1 validation error detected: Value 'x' at 'a.b' failed to satisfy constraint: …; …"; sensitive values are left out. */
 function validationMessage(vs: Violation[]): string {
   const head = vs.length === 1 ? '1 validation error detected' : `${vs.length} validation errors detected`;
-  const parts = vs.map((x) => `Value ${x.hidden ? '' : x.value === null ? 'null ' : `'${show(x.value)}' `}at '${x.path}' failed to satisfy constraint: ${x.rule}`);
+  const parts = vs.slice(0, MAX_LISTED_VIOLATIONS).map((x) => `Value ${x.hidden ? '' : x.value === null ? 'null ' : `'${show(x.value)}' `}at '${x.path}' failed to satisfy constraint: ${x.rule}`);
   return `${head}: ${parts.join('; ')}`;
 }
 
