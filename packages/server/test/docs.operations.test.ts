@@ -15,5 +15,7 @@ test('the table counts the implemented model operations and lists each one', () 
   assert.equal(doc.split('\n').filter((l) => / \| (SigV4|unsigned) \| yes \| /.test(l)).length, count);
   assert.match(doc, /^\| InitiateAuth \| unsigned \| yes \| .*`amplify-signin\.test\.ts`/m);
   assert.match(doc, /^\| AdminListUserAuthEvents \| SigV4 \| yes \| .*`auth-events\.test\.ts`/m);
+  const readme = fs.readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+  assert.ok(readme.includes(`Gatehouse implements ${count} of the 129 operations`), 'the README states the same count');
   assert.match(doc, /^\| CreateIdentityProvider \| SigV4 \| no \|/m);
 });
