@@ -124,3 +124,18 @@ test('response check: wrong types, missing required members and members the mode
   ]);
   assert.deepEqual(model.checkOutput('GlobalSignOut', {}), []);
 });
+
+test('a list shown whole in its message is hidden when its items may carry sensitive values', () => {
+  const m = new CompiledModel({
+    metadata: {}, operations: { Op: { name: 'Op', input: { shape: 'In' } } },
+    shapes: {
+      In: { type: 'structure', members: { Items: { shape: 'Items' } } },
+      Items: { type: 'list', max: 1, member: { shape: 'Item' } },
+      Item: { type: 'structure', members: { Secret: { shape: 'Secret' } } },
+      Secret: { type: 'string', sensitive: true },
+    },
+  });
+  assert.throws(() => m.validateInput('Op', { Items: [{ Secret: 'hunter2' }, { Secret: 'hunter3' }] }), {
+    message: "1 validation error detected: Value at 'items' failed to satisfy constraint: Member must have length less than or equal to 1",
+  });
+});

@@ -102,6 +102,7 @@ interface Compiled { name: string; shape: ModelShape; regex?: RegExp; enumSet?: 
 
 export class CompiledModel {
   private readonly shapes = new Map<string, Compiled>();
+  private readonly holdsSensitive = new Map<string, boolean>();
 
   constructor(readonly model: ServiceModel) {
     for (const [name, shape] of Object.entries(model.shapes)) {
@@ -111,6 +112,20 @@ export class CompiledModel {
         enumSet: shape.enum ? new Set(shape.enum) : undefined,
       });
     }
+  }
+
+  /** Whether a value of this shape may carry a sensitive value anywhere inside it. */
+  private containsSensitive(name: string, seen = new Set<string>()): boolean {
+    const known = this.holdsSensitive.get(name);
+    if (known !== undefined) return known;
+    const s = this.shape(name).shape;
+    if (s.sensitive) return true;
+    if (seen.has(name)) return false;
+    seen.add(name);
+    const kids = [...Object.values(s.members ?? {}), s.member, s.key, s.value].filter((r): r is ShapeRef => !!r);
+    const holds = kids.some((r) => this.containsSensitive(r.shape, seen));
+    this.holdsSensitive.set(name, holds);
+    return holds;
   }
 
   static load(file = MODEL_FILE): CompiledModel {
@@ -154,7 +169,8 @@ export class CompiledModel {
   private walk(shapeName: string, v: Json, at: string, hiddenAbove: boolean, out: Violation[]) {
     const { shape, regex, enumSet } = this.shape(shapeName);
     const hidden = hiddenAbove || shape.sensitive === true;
-    const fail = (rule: string) => out.push({ path: at, value: v, hidden, rule });
+    // A list or map is shown whole in its own violations: hide it if anything inside may be sensitive.
+    const fail = (rule: string) => out.push({ path: at, value: v, hidden: hidden || this.containsSensitive(shapeName), rule });
     switch (shape.type) {
       case 'structure': {
         if (shape.document) return;
