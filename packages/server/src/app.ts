@@ -14,6 +14,7 @@ import type { Ctx } from './domain/context.js';
 import { operations } from './wire/operations.js';
 import { Input } from './wire/input.js';
 import { verifySigV4 } from './wire/sigv4.js';
+import { cognitoModel } from './wire/model.js';
 import { Metrics, clusterWorkerMetrics } from './metrics.js';
 import { CognitoError, InternalErrorException, RequestEntityTooLargeException, SerializationException, UnknownOperationException, ResourceNotFoundException } from './errors.js';
 import './ops/index.js';
@@ -141,6 +142,9 @@ export async function buildApp(config: Config, logger: Pino = createPino(config.
 
   // One debug line per request, with no request or response content: never codes, passwords or tokens.
   const debug = config.logLevel === 'debug';
+  const model = cognitoModel();
+  // Tests set this so that an answer drifting from the model's output shape fails the suite that caused it.
+  const checkResponses = process.env.GATEHOUSE_CHECK_RESPONSES === '1';
   app.post('/*', async (req, reply) => {
     const started = performance.now();
     const requestId = crypto.randomUUID();
@@ -161,7 +165,13 @@ export async function buildApp(config: Config, logger: Pino = createPino(config.
         });
       }
       const input = Input.parse(body);
+      model.validateInput(name, input.raw);
       const out = await op.handler({ ...ctx, ip: op.signed ? endUserIp(input) : req.ip }, input, { ip: req.ip, headers: req.headers });
+      const drift = checkResponses ? model.checkOutput(name, out) : [];
+      if (drift.length) {
+        log.error('response drifts from the model', { op: name, drift });
+        throw new InternalErrorException('Response does not match the model');
+      }
       return reply.header('content-type', 'application/x-amz-json-1.1').send(JSON.stringify(out));
     } catch (e) {
       outcome = e instanceof CognitoError ? e.name : 'InternalErrorException';

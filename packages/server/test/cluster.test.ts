@@ -22,7 +22,7 @@ function post(url: string, op: string, body: object): Promise<{ status: number; 
 test('two processes share the port and the SQLite store; SRP sign-ins span them', async () => {
   const gh = await startGatehouse({ GATEHOUSE_PROCESSES: '2' });
   try {
-    const { poolId, clientId } = await createPoolAndClient(gh, { UsernameAttributes: undefined, Schema: [], AutoVerifiedAttributes: [] });
+    const { poolId, clientId } = await createPoolAndClient(gh, { UsernameAttributes: undefined, Schema: undefined, AutoVerifiedAttributes: [] });
     await gh.admin.send(new AdminCreateUserCommand({ UserPoolId: poolId, Username: 'clustered', MessageAction: 'SUPPRESS' }));
     await gh.admin.send(new AdminSetUserPasswordCommand({ UserPoolId: poolId, Username: 'clustered', Password: 'Cluster-Passw0rd!', Permanent: true }));
     for (let i = 0; i < 20; i++) {

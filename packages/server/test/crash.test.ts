@@ -22,7 +22,7 @@ test('kill -9 under load loses no acknowledged sign-up, confirmation, password c
   const env = { GATEHOUSE_DATA_DIR: dataDir, ...(ns ? { GATEHOUSE_DATABASE_URL: ns.url } : {}) };
   let gh: Gatehouse | undefined = await startGatehouse(env);
   try {
-    const { poolId, clientId } = await createPoolAndClient(gh, { UsernameAttributes: undefined, Schema: [], AutoVerifiedAttributes: [] });
+    const { poolId, clientId } = await createPoolAndClient(gh, { UsernameAttributes: undefined, Schema: undefined, AutoVerifiedAttributes: [] });
     const cip = new CognitoIdentityProviderClient({ endpoint: gh.url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 });
     const acked = { signedUp: [] as string[], confirmed: [] as string[], changed: [] as string[], revoked: [] as string[] };
     let running = true;

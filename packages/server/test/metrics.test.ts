@@ -34,7 +34,7 @@ test('metrics: requests by operation and outcome, sign-ins by flow and outcome, 
   const gh = await startGatehouse();
   const cip = new CognitoIdentityProviderClient({ endpoint: gh.url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 });
   try {
-    const { poolId, clientId } = await createPoolAndClient(gh, { UsernameAttributes: undefined, Schema: [], AutoVerifiedAttributes: [] });
+    const { poolId, clientId } = await createPoolAndClient(gh, { UsernameAttributes: undefined, Schema: undefined, AutoVerifiedAttributes: [] });
     await gh.admin.send(new AdminCreateUserCommand({ UserPoolId: poolId, Username: 'meg', MessageAction: 'SUPPRESS' }));
     await gh.admin.send(new AdminSetUserPasswordCommand({ UserPoolId: poolId, Username: 'meg', Password: PASSWORD, Permanent: true }));
     await gh.admin.send(new AdminCreateUserCommand({ UserPoolId: poolId, Username: 'newbie', TemporaryPassword: 'Temp-Passw0rd!', MessageAction: 'SUPPRESS' }));
@@ -105,7 +105,7 @@ function fresh(url: string, method: string, target?: string, body = '{}'): Promi
 test('metrics with two processes: any worker answers the scrape with the figures of both', async () => {
   const gh = await startGatehouse({ GATEHOUSE_PROCESSES: '2' });
   try {
-    const { clientId } = await createPoolAndClient(gh, { UsernameAttributes: undefined, Schema: [], AutoVerifiedAttributes: [] });
+    const { clientId } = await createPoolAndClient(gh, { UsernameAttributes: undefined, Schema: undefined, AutoVerifiedAttributes: [] });
     const N = 40;
     for (let i = 0; i < N; i++) {
       const r = await fresh(gh.url, 'POST', 'InitiateAuth', JSON.stringify({ ClientId: clientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: `ghost${i}`, PASSWORD } }));

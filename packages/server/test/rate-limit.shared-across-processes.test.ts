@@ -27,7 +27,7 @@ test('two processes on one store: the per-IP sign-in limit and the per-user code
   try {
     servers.push(await startGatehouse(env), await startGatehouse(env));
     assert.notEqual(servers[0].proc.pid, servers[1].proc.pid);
-    const { clientId } = await createPoolAndClient(servers[0], { UsernameAttributes: undefined, Schema: [], AutoVerifiedAttributes: ['email'] });
+    const { clientId } = await createPoolAndClient(servers[0], { UsernameAttributes: undefined, Schema: undefined, AutoVerifiedAttributes: ['email'] });
     for (const gh of servers) clients.push(new CognitoIdentityProviderClient({ endpoint: gh.url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 }));
     const [a, b] = clients;
 

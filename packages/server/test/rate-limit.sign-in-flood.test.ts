@@ -17,7 +17,7 @@ async function withServer(env: Record<string, string>, fn: (gh: Gatehouse, cip: 
 }
 
 async function setUp(gh: Gatehouse, username = 'alice') {
-  const { poolId, clientId } = await createPoolAndClient(gh, { UsernameAttributes: undefined, Schema: [], AutoVerifiedAttributes: [] });
+  const { poolId, clientId } = await createPoolAndClient(gh, { UsernameAttributes: undefined, Schema: undefined, AutoVerifiedAttributes: [] });
   await gh.admin.send(new AdminCreateUserCommand({ UserPoolId: poolId, Username: username, MessageAction: 'SUPPRESS' }));
   await gh.admin.send(new AdminSetUserPasswordCommand({ UserPoolId: poolId, Username: username, Password: PASSWORD, Permanent: true }));
   return { poolId, clientId };

@@ -15,7 +15,7 @@ let gh: Gatehouse, poolId: string, clientId: string, user: CognitoIdentityProvid
 
 before(async () => {
   gh = await startGatehouse();
-  ({ poolId, clientId } = await createPoolAndClient(gh, { UsernameAttributes: undefined, AliasAttributes: ['email'], AutoVerifiedAttributes: [], Schema: [] }));
+  ({ poolId, clientId } = await createPoolAndClient(gh, { UsernameAttributes: undefined, AliasAttributes: ['email'], AutoVerifiedAttributes: [], Schema: undefined }));
   user = new CognitoIdentityProviderClient({ endpoint: gh.url, region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 });
 });
 after(async () => { user?.destroy(); await gh?.stop(); });
@@ -180,7 +180,7 @@ test('malformed requests get 4xx Cognito errors, never 500', async () => {
     ['InitiateAuth', JSON.stringify({ ClientId: clientId, AuthFlow: 'USER_SRP_AUTH', AuthParameters: { USERNAME: 'x', SRP_A: 'zz' } }), 'InvalidParameterException'],
     ['InitiateAuth', JSON.stringify({ ClientId: clientId, AuthFlow: 'USER_SRP_AUTH', AuthParameters: { USERNAME: 'x', SRP_A: '00' } }), 'InvalidParameterException'],
     ['InitiateAuth', JSON.stringify({ ClientId: 'doesnotexist', AuthFlow: 'USER_SRP_AUTH', AuthParameters: { USERNAME: 'x', SRP_A: 'ab' } }), 'ResourceNotFoundException'],
-    ['RespondToAuthChallenge', JSON.stringify({ ClientId: clientId, ChallengeName: 'PASSWORD_VERIFIER', Session: 'forged', ChallengeResponses: {} }), 'NotAuthorizedException'],
+    ['RespondToAuthChallenge', JSON.stringify({ ClientId: clientId, ChallengeName: 'PASSWORD_VERIFIER', Session: 'forged-session-'.repeat(3), ChallengeResponses: {} }), 'NotAuthorizedException'],
     ['GetUser', JSON.stringify({ AccessToken: 'not.a.jwt' }), 'NotAuthorizedException'],
     ['SignUp', JSON.stringify({ ClientId: clientId, Username: 'u'.repeat(200), Password: 'Aa1!aaaa' }), 'InvalidParameterException'],
     ['SignUp', JSON.stringify({ ClientId: clientId, Username: 'attr-user', Password: 'Good-Passw0rd!', UserAttributes: [{ Name: 'not_an_attribute', Value: 'x' }] }), 'InvalidParameterException'],
@@ -218,7 +218,7 @@ test('JWKS and discovery are served per pool', async () => {
 });
 
 test('DeleteUserPool removes the pool with its users, sessions, codes, tokens and memberships', async () => {
-  const doomed = await createPoolAndClient(gh, { UsernameAttributes: undefined, Schema: [], AutoVerifiedAttributes: [] });
+  const doomed = await createPoolAndClient(gh, { UsernameAttributes: undefined, Schema: undefined, AutoVerifiedAttributes: [] });
   await gh.admin.send(new AdminCreateUserCommand({ UserPoolId: doomed.poolId, Username: 'doomed', TemporaryPassword: 'Temp-Passw0rd!', MessageAction: 'SUPPRESS', UserAttributes: [{ Name: 'email', Value: 'doomed@pool.test' }, { Name: 'email_verified', Value: 'true' }] }));
   const challenge = await user.send(new InitiateAuthCommand({ ClientId: doomed.clientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: 'doomed', PASSWORD: 'Temp-Passw0rd!' } }));
   assert.equal(challenge.ChallengeName, 'NEW_PASSWORD_REQUIRED');

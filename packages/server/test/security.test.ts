@@ -169,7 +169,7 @@ test('replayed refresh token: with rotation and no grace, of racing refreshes ex
 test('email takeover: a code mailed to the old address cannot verify a new one', async () => {
   const { AdminCreateUserCommand, AdminSetUserPasswordCommand, GetUserAttributeVerificationCodeCommand, UpdateUserAttributesCommand, VerifyUserAttributeCommand } = await import('@aws-sdk/client-cognito-identity-provider');
   // No auto-verification: changing the email sends no new code, so the old one stays out.
-  const alias = await createPoolAndClient(gh, { UsernameAttributes: undefined, AliasAttributes: ['email'], AutoVerifiedAttributes: [], Schema: [] });
+  const alias = await createPoolAndClient(gh, { UsernameAttributes: undefined, AliasAttributes: ['email'], AutoVerifiedAttributes: [], Schema: undefined });
   const own = uniqueEmail('attacker'), victim = uniqueEmail('victim');
   await gh.admin.send(new AdminCreateUserCommand({ UserPoolId: alias.poolId, Username: 'taker', MessageAction: 'SUPPRESS', UserAttributes: [{ Name: 'email', Value: own }] }));
   await gh.admin.send(new AdminSetUserPasswordCommand({ UserPoolId: alias.poolId, Username: 'taker', Password: PASSWORD, Permanent: true }));

@@ -33,7 +33,7 @@ const NAMES = ['B', 'a', 'Z', '~tilde', 'é-acute', 'e', 'a-c', 'ab', '_under', 
 
 /** Case-sensitive usernames and group names that sort differently under a linguistic collation page in binary order. */
 async function checkListingOrder(server: Gatehouse) {
-  const { poolId } = await createPoolAndClient(server, { UsernameAttributes: undefined, AutoVerifiedAttributes: [], Schema: [], UsernameConfiguration: { CaseSensitive: true } });
+  const { poolId } = await createPoolAndClient(server, { UsernameAttributes: undefined, AutoVerifiedAttributes: [], Schema: undefined, UsernameConfiguration: { CaseSensitive: true } });
   for (const name of NAMES) {
     await server.admin.send(new AdminCreateUserCommand({ UserPoolId: poolId, Username: name, MessageAction: 'SUPPRESS', UserAttributes: [{ Name: 'given_name', Value: `G${name}` }] }));
     await server.admin.send(new CreateGroupCommand({ UserPoolId: poolId, GroupName: name }));
@@ -88,7 +88,7 @@ test('listings and filters page in binary order, whatever the database collation
 
 test('unique keys answer the same exception on both stores', async () => {
   // Username taken.
-  const plain = await createPoolAndClient(gh, { UsernameAttributes: undefined, AliasAttributes: ['email', 'preferred_username'], AutoVerifiedAttributes: [], Schema: [] });
+  const plain = await createPoolAndClient(gh, { UsernameAttributes: undefined, AliasAttributes: ['email', 'preferred_username'], AutoVerifiedAttributes: [], Schema: undefined });
   await cip.send(new SignUpCommand({ ClientId: plain.clientId, Username: 'taken', Password: PASSWORD }));
   assert.equal(await errorName(cip.send(new SignUpCommand({ ClientId: plain.clientId, Username: 'TAKEN', Password: PASSWORD }))), 'UsernameExistsException');
   // Alias taken: a verified email, a preferred_username.
@@ -154,7 +154,7 @@ async function forgedNulToken(call: () => Promise<{ Groups?: { GroupName?: strin
 
 // TODO until repository.listGroupsForUser pages with cursor(after), or pageCursor refuses U+0000: on PostgreSQL it is a 500 now.
 test('a forged NextToken holding U+0000 on AdminListGroupsForUser is not an internal error', async () => {
-  const { poolId } = await createPoolAndClient(gh, { UsernameAttributes: undefined, AutoVerifiedAttributes: [], Schema: [] });
+  const { poolId } = await createPoolAndClient(gh, { UsernameAttributes: undefined, AutoVerifiedAttributes: [], Schema: undefined });
   await gh.admin.send(new AdminCreateUserCommand({ UserPoolId: poolId, Username: 'member', MessageAction: 'SUPPRESS' }));
   for (const g of ['a', 'b']) {
     await gh.admin.send(new CreateGroupCommand({ UserPoolId: poolId, GroupName: g }));

@@ -25,7 +25,7 @@ test('SMS goes to the webhook as {phoneNumber, message}, and the code confirms t
   const gh = await startGatehouse({ GATEHOUSE_SMS_WEBHOOK_URL: `http://127.0.0.1:${(hook.address() as { port: number }).port}/sms` });
   const cip = anon(gh.url);
   try {
-    const { clientId } = await createPoolAndClient(gh, { UsernameAttributes: ['phone_number'], AutoVerifiedAttributes: ['phone_number'], Schema: [] });
+    const { clientId } = await createPoolAndClient(gh, { UsernameAttributes: ['phone_number'], AutoVerifiedAttributes: ['phone_number'], Schema: undefined });
     const phone = '+15555550123';
     const up = await cip.send(new SignUpCommand({ ClientId: clientId, Username: phone, Password: 'Phone-Passw0rd!' }));
     assert.equal(up.CodeDeliveryDetails?.DeliveryMedium, 'SMS');
@@ -49,7 +49,7 @@ test('a failing SMS webhook gives CodeDeliveryFailureException and leaves no hal
   const gh = await startGatehouse({ GATEHOUSE_SMS_WEBHOOK_URL: `http://127.0.0.1:${(hook.address() as { port: number }).port}/sms` });
   const cip = anon(gh.url);
   try {
-    const { clientId } = await createPoolAndClient(gh, { UsernameAttributes: ['phone_number'], AutoVerifiedAttributes: ['phone_number'], Schema: [] });
+    const { clientId } = await createPoolAndClient(gh, { UsernameAttributes: ['phone_number'], AutoVerifiedAttributes: ['phone_number'], Schema: undefined });
     const attempt = () => cip.send(new SignUpCommand({ ClientId: clientId, Username: '+15555550999', Password: 'Phone-Passw0rd!' }));
     await assert.rejects(attempt(), { name: 'CodeDeliveryFailureException' });
     // The same sign-up again is not a UsernameExists: the first one was undone.
