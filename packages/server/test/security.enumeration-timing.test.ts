@@ -137,7 +137,7 @@ test('user enumeration by SRP challenge shape: real and unknown logins answer al
   assert.equal((await challenge(clientId, ghost)).USER_ID_FOR_SRP, (await challenge(clientId, ghost.toUpperCase())).USER_ID_FOR_SRP);
 
   for (const caseSensitive of [false, true]) {
-    const own = await createPoolAndClient(gh, { UsernameAttributes: undefined, AutoVerifiedAttributes: [], Schema: [], UsernameConfiguration: { CaseSensitive: caseSensitive } });
+    const own = await createPoolAndClient(gh, { UsernameAttributes: undefined, AutoVerifiedAttributes: [], Schema: undefined, UsernameConfiguration: { CaseSensitive: caseSensitive } });
     const name = `alice${Date.now()}`;
     await gh.admin.send(new AdminCreateUserCommand({ UserPoolId: own.poolId, Username: name, MessageAction: 'SUPPRESS' }));
     await gh.admin.send(new AdminSetUserPasswordCommand({ UserPoolId: own.poolId, Username: name, Password: PASSWORD, Permanent: true }));

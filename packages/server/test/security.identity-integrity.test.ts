@@ -31,7 +31,7 @@ const claims = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base6
 
 /** A username pool where email and preferred_username are aliases, email auto-verified. */
 async function aliasPool(pool: Record<string, unknown> = {}, client: Record<string, unknown> = {}) {
-  return createPoolAndClient(gh, { UsernameAttributes: undefined, AliasAttributes: ['email', 'preferred_username'], AutoVerifiedAttributes: ['email'], Schema: [], ...pool }, client);
+  return createPoolAndClient(gh, { UsernameAttributes: undefined, AliasAttributes: ['email', 'preferred_username'], AutoVerifiedAttributes: ['email'], Schema: undefined, ...pool }, client);
 }
 
 async function user(poolId: string, username: string, attributes: Record<string, string> = {}, permanent = true) {

@@ -230,7 +230,7 @@ test('a username pool: columns in any order, a byte order mark, custom attribute
 
 test("alias hijack by import: a row whose alias is another user's username, or another row's, fails", async () => {
   const { poolId } = await createPoolAndClient(gh, {
-    UsernameAttributes: undefined, AliasAttributes: ['email', 'preferred_username'], AutoVerifiedAttributes: ['email'], Schema: [],
+    UsernameAttributes: undefined, AliasAttributes: ['email', 'preferred_username'], AutoVerifiedAttributes: ['email'], Schema: undefined,
   });
   await gh.admin.send(new AdminCreateUserCommand({ UserPoolId: poolId, Username: 'owner', MessageAction: 'SUPPRESS' }));
   const header = ['cognito:username', 'email', 'email_verified', 'preferred_username'];
