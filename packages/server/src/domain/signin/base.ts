@@ -28,11 +28,10 @@ export interface SignIn extends Place { flow: string }
 export type Responses = Record<string, string>;
 
 /**
- * The steps of a sign-in after its first factor, in order (see pipeline.ts). A challenge that proves
- * one says which, and the pipeline goes on after it.
+ * What a challenge proves: the first factor, or a step of the pipeline after it (pipeline.ts keeps
+ * their order). The pipeline goes on after the step proved.
  */
-export const STEPS = ['firstFactor', 'newPassword', 'mfa', 'device'] as const;
-export type Step = typeof STEPS[number];
+export type Step = 'firstFactor' | 'newPassword' | 'mfa' | 'device';
 
 /** What answering a challenge (or starting a flow) comes to. */
 export type Outcome =

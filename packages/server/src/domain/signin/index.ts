@@ -6,7 +6,7 @@ import type { Ctx } from '../context.js';
 import { requireFlow, type LoadedClient, type LoadedPool } from '../pools.js';
 import type { AuthenticationResult } from '../tokens.js';
 import {
-  answered, checkSecretHash, openSession, required, unavailableChallenge,
+  answered, checkSecretHash, openSession, proved, required, unavailableChallenge,
   type ChallengeAnswer, type ChallengeModule, type FirstFactor, type Outcome, type Place, type Responses, type SignIn,
 } from './base.js';
 import { continueSignIn } from './pipeline.js';
@@ -43,7 +43,7 @@ const passwordFlow: Flow = async (sc, params, opts) => {
   else requireFlow(sc.client, 'ALLOW_ADMIN_USER_PASSWORD_AUTH', 'ADMIN_NO_SRP_AUTH');
   required(params, 'USERNAME', 'PASSWORD');
   checkSecretHash(sc.client, params.USERNAME, params.SECRET_HASH);
-  return { kind: 'proved', user: await verifyPasswordFactor(sc, params.USERNAME, params.PASSWORD), after: 'firstFactor' };
+  return proved(await verifyPasswordFactor(sc, params.USERNAME, params.PASSWORD), 'firstFactor');
 };
 
 const refreshFlow: Flow = async (sc, params) => {

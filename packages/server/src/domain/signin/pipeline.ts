@@ -5,7 +5,7 @@
 import { NotAuthorizedException, PasswordResetRequiredException, UserNotConfirmedException } from '../../errors.js';
 import type { User } from '../users.js';
 import { recordAuthEvent } from '../events.js';
-import { signedIn, STEPS, type ChallengeAnswer, type SignIn, type Step } from './base.js';
+import { signedIn, type ChallengeAnswer, type SignIn, type Step } from './base.js';
 import { startNewPasswordRequired } from './new-password-required.js';
 
 /** A step either lets the sign-in go on (undefined) or answers with the challenge the user must meet. */
@@ -32,8 +32,12 @@ const mfa: StepRun = async () => undefined;
 // DEVICE_PASSWORD_VERIFIER, proving 'device'), or NewDeviceMetadata with the tokens.
 const rememberedDevice: StepRun = async () => undefined;
 
-/** Each step, keyed by the step it completes (the order is STEPS'). */
-const steps: Record<Exclude<Step, 'firstFactor'>, StepRun> = { newPassword, mfa, device: rememberedDevice };
+/** The steps after the first factor, in order, each named after what its challenge proves. */
+const steps: readonly (readonly [Step, StepRun])[] = [
+  ['newPassword', newPassword],
+  ['mfa', mfa],
+  ['device', rememberedDevice],
+];
 
 /** Goes on with a sign-in whose user has just proved `after`. */
 export async function continueSignIn(sc: SignIn, user: User, after: Step): Promise<ChallengeAnswer> {
@@ -50,8 +54,9 @@ export async function continueSignIn(sc: SignIn, user: User, after: Step): Promi
 
 async function next(sc: SignIn, user: User, after: Step): Promise<ChallengeAnswer> {
   accountStatus(user);
-  for (const step of STEPS.slice(STEPS.indexOf(after) + 1)) {
-    const challenge = await steps[step as Exclude<Step, 'firstFactor'>](sc, user);
+  // After the first factor every step runs; after a later step, those that follow it.
+  for (const [, run] of steps.slice(steps.findIndex(([step]) => step === after) + 1)) {
+    const challenge = await run(sc, user);
     if (challenge) return challenge;
   }
   return signedIn(sc, user);
