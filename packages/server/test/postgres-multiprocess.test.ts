@@ -115,6 +115,23 @@ test('a pool made on A serves on B; SRP started on A is answered on B, the new-p
   }))))?.name, 'NotAuthorizedException');
 });
 
+test('race: one SECRET_BLOCK answered without a Session on both processes at once signs in exactly once', { skip }, async () => {
+  const email = await confirmedUser(a);
+  const { a: ephemeral, A } = clientEphemeral();
+  const start = await cipA.send(new InitiateAuthCommand({ ClientId: clientId, AuthFlow: 'USER_SRP_AUTH', AuthParameters: { USERNAME: email, SRP_A: A.toString('hex') } }));
+  const p = start.ChallengeParameters!;
+  const key = clientSessionKey({ poolName: poolNameOf(poolId), userId: p.USER_ID_FOR_SRP, password: PASSWORD, salt: fromHex(p.SALT), A, a: ephemeral, B: fromHex(p.SRP_B) });
+  const timestamp = formatTimestamp(new Date());
+  const signature = passwordClaimSignature({ key, poolName: poolNameOf(poolId), userId: p.USER_ID_FOR_SRP, secretBlock: Buffer.from(p.SECRET_BLOCK, 'base64'), timestamp });
+  // As pycognito answers: no Session, the SECRET_BLOCK carries the attempt.
+  const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => (i % 2 ? cipB : cipA).send(new RespondToAuthChallengeCommand({
+    ClientId: clientId, ChallengeName: 'PASSWORD_VERIFIER',
+    ChallengeResponses: { USERNAME: p.USER_ID_FOR_SRP, PASSWORD_CLAIM_SECRET_BLOCK: p.SECRET_BLOCK, TIMESTAMP: timestamp, PASSWORD_CLAIM_SIGNATURE: signature },
+  }))));
+  assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+  for (const r of results) if (r.status === 'rejected') assert.equal((r.reason as Error).name, 'NotAuthorizedException');
+});
+
 test('race: one reset code used at once on both processes, exactly one use succeeds', { skip }, async () => {
   const email = await confirmedUser(a);
   const since = Date.now();

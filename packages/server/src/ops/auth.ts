@@ -1,5 +1,5 @@
 import { publicOp, adminOp } from '../wire/operations.js';
-import { initiateAuth, respondToChallenge, refreshTokens } from '../domain/signin.js';
+import { initiateAuth, respondToChallenge, refreshTokens } from '../domain/signin/index.js';
 import { CognitoError, NotAuthorizedException, UnsupportedOperationException } from '../errors.js';
 import { adminFindUser } from '../domain/users.js';
 import { safeEqual, sha256 } from '../domain/secrets.js';

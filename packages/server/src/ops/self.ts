@@ -4,7 +4,7 @@ import { loadClient } from '../domain/pools.js';
 import { attributeList, validateAttributes } from '../domain/users.js';
 import { attributeCode, checkClientMayWrite, checkUserWrites, deleteAttributes, pendingOf, storeAttributes, updateAttributes } from '../domain/attribute-updates.js';
 import { burnPasswordCheck, passwordMatches, sealPassword } from '../domain/passwords.js';
-import { settlePasswordCheck } from '../domain/signin.js';
+import { settlePasswordCheck } from '../domain/signin/index.js';
 import { useCode } from '../domain/codes.js';
 import { authenticated, codeRule } from './common.js';
 import { throttle } from '../domain/limits.js';

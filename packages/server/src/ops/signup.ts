@@ -4,7 +4,7 @@ import type { Ctx } from '../domain/context.js';
 import type { LoadedClient, LoadedPool } from '../domain/pools.js';
 import { findUser, loginKeys, missingRequired, newUsername, uniqueError, validateAttributes, type User } from '../domain/users.js';
 import { sealPassword } from '../domain/passwords.js';
-import { checkSecretHash } from '../domain/signin.js';
+import { checkSecretHash } from '../domain/signin/index.js';
 import { createSession } from '../domain/sessions.js';
 import { CODE_TTL, issueCode, useCode, useCodeOfNobody, noCodeForUnknownUser } from '../domain/codes.js';
 import { checkPassword } from '../domain/password-policy.js';

@@ -1,0 +1,102 @@
+// The bottom of the sign-in state machine: what every challenge module and the pipeline share.
+// Imports nothing from this folder.
+import crypto from 'node:crypto';
+import { InvalidParameterException, NotAuthorizedException } from '../../errors.js';
+import type { Ctx } from '../context.js';
+import type { LoadedClient, LoadedPool } from '../pools.js';
+import { parseUser, type User } from '../users.js';
+import { safeEqual } from '../secrets.js';
+import type { AuthenticationResult } from '../tokens.js';
+import type { OpenSession, SessionState } from '../sessions.js';
+
+export { createSession, openSession, consumeSession, invalidSession, sessionIdOf, type OpenSession, type SessionState } from '../sessions.js';
+
+/** What InitiateAuth and RespondToAuthChallenge answer: a challenge with its session, or tokens. */
+export interface ChallengeAnswer {
+  ChallengeName?: string;
+  Session?: string;
+  ChallengeParameters: Record<string, string>;
+  AuthenticationResult?: AuthenticationResult;
+  AvailableChallenges?: string[];
+}
+
+/** Where a sign-in happens. */
+export interface Place { ctx: Ctx; pool: LoadedPool; client: LoadedClient }
+/** A sign-in under way: the place and the InitiateAuth flow it began with (sessions carry it on). */
+export interface SignIn extends Place { flow: string }
+
+export type Responses = Record<string, string>;
+
+/**
+ * What a challenge proves: the first factor, or a step of the pipeline after it (pipeline.ts keeps
+ * their order). The pipeline goes on after the step proved.
+ */
+export type Step = 'firstFactor' | 'newPassword' | 'mfa' | 'device';
+
+/** What answering a challenge (or starting a flow) comes to. */
+export type Outcome =
+  /** The user proved `after`; the pipeline decides what follows. */
+  | { kind: 'proved'; user: User; after: Step }
+  /** The user chose a first factor by name (SELECT_CHALLENGE); the registry starts it. */
+  | { kind: 'chose'; factor: string; login: string; params: Responses }
+  /** The module answers by itself (a challenge it started). */
+  | { kind: 'answer'; answer: ChallengeAnswer };
+
+export const proved = (user: User, after: Step): Outcome => ({ kind: 'proved', user, after });
+export const answered = (answer: ChallengeAnswer): Outcome => ({ kind: 'answer', answer });
+
+/**
+ * One challenge: RespondToAuthChallenge finds it by name and hands it its open session. Its state
+ * type (S) is its own; the store keeps it sealed and generic.
+ */
+export interface ChallengeModule<S extends SessionState = SessionState> {
+  readonly name: string;
+  /** Checks an answer; the session is open (not yet consumed: the module decides when). */
+  answer(sc: SignIn, session: OpenSession<S>, responses: Responses): Promise<Outcome>;
+  /**
+   * For a challenge that may be answered without a Session: the session the answer itself names
+   * (authenticated by the server). Unset: a Session is required.
+   */
+  sessionFromAnswer?(at: Place, responses: Responses): Promise<OpenSession<S>>;
+}
+
+/** A first factor of USER_AUTH, chosen by name (PREFERRED_CHALLENGE or SELECT_CHALLENGE's ANSWER). */
+export interface FirstFactor {
+  readonly name: string;
+  /** The pool's AllowedFirstAuthFactors entry that enables it. */
+  readonly poolFactor: string;
+  start(sc: SignIn, login: string, params: Responses): Promise<Outcome>;
+}
+
+export const wrongPassword = () => new NotAuthorizedException('Incorrect username or password.');
+export const unavailableChallenge = (name: string) => new InvalidParameterException(`The challenge ${name} is not available for this user.`);
+
+export function required(params: Responses, ...names: string[]) {
+  for (const n of names) if (!params[n]) throw new InvalidParameterException(`Missing required parameter ${n}`);
+}
+
+/** Checks SECRET_HASH for clients that have a secret: base64(HMAC-SHA256(secret, username + clientId)). */
+export function checkSecretHash(client: LoadedClient, username: string, provided: string | undefined) {
+  if (!client.secret) return;
+  if (!provided) throw new NotAuthorizedException(`Client ${client.id} is configured with secret but SECRET_HASH was not received`);
+  const expected = crypto.createHmac('sha256', client.secret).update(username + client.id).digest('base64');
+  if (!safeEqual(expected, provided)) throw new NotAuthorizedException(`Unable to verify secret hash for client ${client.id}`);
+}
+
+/** The user a session names, as stored now. */
+export async function userOf(at: Place, userId: string | undefined): Promise<User | undefined> {
+  const row = userId ? await at.ctx.repo.getUser(at.pool.id, userId) : undefined;
+  return row && parseUser(row);
+}
+
+export async function userGroups(ctx: Ctx, pool: LoadedPool, user: User): Promise<string[]> {
+  const page = await ctx.repo.listGroupsForUser(pool.id, user.id, 100);
+  return page.items.sort((a, b) => (a.precedence ?? Infinity) - (b.precedence ?? Infinity) || a.name.localeCompare(b.name)).map((g) => g.name);
+}
+
+/** The last step: tokens. */
+export async function signedIn(at: Place, user: User): Promise<ChallengeAnswer> {
+  const { ctx, pool, client } = at;
+  const AuthenticationResult = await ctx.tokens.issue({ pool, client, user, groups: await userGroups(ctx, pool, user), now: ctx.now() });
+  return { ChallengeParameters: {}, AuthenticationResult };
+}

@@ -1,0 +1,130 @@
+// The sign-in state machine's entry points (ops/auth.ts calls them) and its registries: the
+// InitiateAuth flows, the challenges RespondToAuthChallenge answers, and USER_AUTH's first factors.
+// A new challenge is a new module plus one line below.
+import { InvalidParameterException } from '../../errors.js';
+import type { Ctx } from '../context.js';
+import { requireFlow, type LoadedClient, type LoadedPool } from '../pools.js';
+import type { AuthenticationResult } from '../tokens.js';
+import {
+  answered, checkSecretHash, openSession, proved, required, unavailableChallenge,
+  type ChallengeAnswer, type ChallengeModule, type FirstFactor, type Outcome, type Place, type Responses, type SignIn,
+} from './base.js';
+import { continueSignIn } from './pipeline.js';
+import { passwordFactor, verifyPasswordFactor } from './password.js';
+import { passwordVerifier, srpFactor, startPasswordVerifier } from './password-verifier.js';
+import { newPasswordRequired } from './new-password-required.js';
+import { selectChallenge, startSelectChallenge } from './select-challenge.js';
+import { proveBySignUpSession } from './sign-up-session.js';
+import { refreshTokens as refresh } from './refresh.js';
+
+export type { ChallengeAnswer } from './base.js';
+export { checkSecretHash } from './base.js';
+export { settlePasswordCheck } from './password.js';
+
+/** RespondToAuthChallenge's challenges, by name. */
+const challenges = new Map<string, ChallengeModule>([
+  passwordVerifier,
+  newPasswordRequired,
+  selectChallenge,
+].map((m) => [m.name, m]));
+
+/** USER_AUTH's first factors, by the name the client chooses. */
+const firstFactors = new Map<string, FirstFactor>([
+  passwordFactor,
+  srpFactor,
+].map((f) => [f.name, f]));
+
+interface FlowOptions { admin: boolean; session?: string }
+type Flow = (sc: SignIn, params: Responses, opts: FlowOptions) => Promise<Outcome>;
+
+const passwordFlow: Flow = async (sc, params, opts) => {
+  if (sc.flow === 'USER_PASSWORD_AUTH') requireFlow(sc.client, 'ALLOW_USER_PASSWORD_AUTH');
+  else if (!opts.admin) throw new InvalidParameterException(`${sc.flow} is only supported by AdminInitiateAuth`);
+  else requireFlow(sc.client, 'ALLOW_ADMIN_USER_PASSWORD_AUTH', 'ADMIN_NO_SRP_AUTH');
+  required(params, 'USERNAME', 'PASSWORD');
+  checkSecretHash(sc.client, params.USERNAME, params.SECRET_HASH);
+  return proved(await verifyPasswordFactor(sc, params.USERNAME, params.PASSWORD), 'firstFactor');
+};
+
+const refreshFlow: Flow = async (sc, params) => {
+  requireFlow(sc.client, 'ALLOW_REFRESH_TOKEN_AUTH');
+  required(params, 'REFRESH_TOKEN');
+  return answered({ ChallengeParameters: {}, AuthenticationResult: await refresh(sc, params.REFRESH_TOKEN) });
+};
+
+/** The first factors a pool allows with USER_AUTH. */
+function allowedFactors(pool: LoadedPool): string[] {
+  return pool.config.Policies?.SignInPolicy?.AllowedFirstAuthFactors ?? ['PASSWORD'];
+}
+
+/** A first factor chosen by name, if the pool allows it. */
+function startFirstFactor(sc: SignIn, factor: string, login: string, params: Responses): Promise<Outcome> {
+  const f = firstFactors.get(factor);
+  if (!f || !allowedFactors(sc.pool).includes(f.poolFactor)) throw unavailableChallenge(factor);
+  return f.start(sc, login, params);
+}
+
+/** InitiateAuth's flows. */
+const flows = new Map<string, Flow>([
+  ['USER_SRP_AUTH', async (sc, params) => {
+    requireFlow(sc.client, 'ALLOW_USER_SRP_AUTH');
+    required(params, 'USERNAME', 'SRP_A');
+    checkSecretHash(sc.client, params.USERNAME, params.SECRET_HASH);
+    return answered(await startPasswordVerifier(sc, params.USERNAME, params.SRP_A));
+  }],
+  ['USER_PASSWORD_AUTH', passwordFlow],
+  ['ADMIN_USER_PASSWORD_AUTH', passwordFlow],
+  ['ADMIN_NO_SRP_AUTH', passwordFlow],
+  ['REFRESH_TOKEN_AUTH', refreshFlow],
+  ['REFRESH_TOKEN', refreshFlow],
+  ['USER_AUTH', async (sc, params, opts) => {
+    requireFlow(sc.client, 'ALLOW_USER_AUTH');
+    required(params, 'USERNAME');
+    checkSecretHash(sc.client, params.USERNAME, params.SECRET_HASH);
+    const login = params.USERNAME;
+    if (opts.session) return proveBySignUpSession(sc, login, opts.session);
+    if (params.PREFERRED_CHALLENGE) return startFirstFactor(sc, params.PREFERRED_CHALLENGE, login, params);
+    const allowed = allowedFactors(sc.pool);
+    const options = allowed.includes('PASSWORD') ? ['PASSWORD', 'PASSWORD_SRP', ...allowed.filter((f) => f !== 'PASSWORD')] : allowed;
+    return answered(await startSelectChallenge(sc, login, options));
+  }],
+  ['CUSTOM_AUTH', async (sc) => {
+    requireFlow(sc.client, 'ALLOW_CUSTOM_AUTH');
+    throw new InvalidParameterException('CUSTOM_AUTH needs DefineAuthChallenge, CreateAuthChallenge and VerifyAuthChallengeResponse triggers, which this pool does not have.');
+  }],
+]);
+
+/** Turns an outcome into the answer: a proved step goes on through the pipeline, a chosen factor starts. */
+async function settle(sc: SignIn, outcome: Outcome): Promise<ChallengeAnswer> {
+  switch (outcome.kind) {
+    case 'answer': return outcome.answer;
+    case 'proved': return continueSignIn(sc, outcome.user, outcome.after);
+    case 'chose': return settle(sc, await startFirstFactor(sc, outcome.factor, outcome.login, outcome.params));
+  }
+}
+
+/** InitiateAuth and AdminInitiateAuth. `admin` is true for the signed variant, which allows the ADMIN_* flows. */
+export async function initiateAuth(ctx: Ctx, pool: LoadedPool, client: LoadedClient, flow: string, params: Responses, opts: FlowOptions): Promise<ChallengeAnswer> {
+  const run = flows.get(flow);
+  if (!run) throw new InvalidParameterException(`1 validation error detected: Value '${flow}' at 'authFlow' failed to satisfy constraint: Member must satisfy enum value set: [USER_SRP_AUTH, REFRESH_TOKEN_AUTH, REFRESH_TOKEN, CUSTOM_AUTH, USER_PASSWORD_AUTH, USER_AUTH]`);
+  const sc: SignIn = { ctx, pool, client, flow };
+  return settle(sc, await run(sc, params, opts));
+}
+
+/** RespondToAuthChallenge and AdminRespondToAuthChallenge. */
+export async function respondToChallenge(ctx: Ctx, pool: LoadedPool, client: LoadedClient, challengeName: string, responses: Responses, sessionToken: string | undefined): Promise<ChallengeAnswer> {
+  const at: Place = { ctx, pool, client };
+  const named = challenges.get(challengeName);
+  // A challenge that carries its state in the answer (PASSWORD_VERIFIER's SECRET_BLOCK) may come without a Session.
+  const s = !sessionToken && named?.sessionFromAnswer ? await named.sessionFromAnswer(at, responses) : await openSession(ctx, client, sessionToken);
+  if (s.state.challenge !== challengeName) throw new InvalidParameterException(`Invalid challenge name ${challengeName}: the session expects ${s.state.challenge}`);
+  if (client.secret) checkSecretHash(client, responses.USERNAME ?? '', responses.SECRET_HASH);
+  if (!named) throw new InvalidParameterException(`Invalid challenge name ${challengeName}`);
+  const sc: SignIn = { ...at, flow: s.state.flow };
+  return settle(sc, await named.answer(sc, s, responses));
+}
+
+/** REFRESH_TOKEN_AUTH and GetTokensFromRefreshToken. */
+export function refreshTokens(ctx: Ctx, pool: LoadedPool, client: LoadedClient, token: string): Promise<AuthenticationResult> {
+  return refresh({ ctx, pool, client }, token);
+}

@@ -1,0 +1,101 @@
+// The password checks every password-based factor shares: lockout, unknown logins, equal work.
+import { PasswordResetRequiredException, UserNotFoundException } from '../../errors.js';
+import type { Ctx } from '../context.js';
+import type { LoadedClient, LoadedPool } from '../pools.js';
+import { isUsernameAttribute, hidesUsers, lookupKey } from '../pools.js';
+import { findUser, type User } from '../users.js';
+import { burnPasswordCheck, passwordMatches } from '../passwords.js';
+import { recordAuthEvent, recordUnknownLoginEvent, unknownLoginKey } from '../events.js';
+import { proved, required, wrongPassword, type FirstFactor, type SignIn } from './base.js';
+
+/**
+ * Cognito's lockout, in seconds locked after the n-th failure in a row (index n - 1): the 5th locks
+ * for 1 s, each further one doubles it, up to 15 minutes (the last entry holds beyond).
+ */
+export const LOCK_SECONDS: readonly number[] = Array.from({ length: 16 }, (_, i) => (i < 4 ? 0 : Math.min(2 ** (i - 4), 900)));
+/** How long failures of a login that names no user are remembered after its last attempt. */
+export const UNKNOWN_LOGIN_TTL_MS = 24 * 3600e3;
+
+/**
+ * A user whose password is void (an admin reset it, or an import brought none) is told to reset it
+ * before any check. Clients that hide users hear what a login naming nobody hears instead, as
+ * Cognito answers them: the caller goes on as for an unknown login (the user has no password).
+ */
+export function resetRequired(client: LoadedClient, user: User | undefined) {
+  if (user?.status === 'RESET_REQUIRED' && !hidesUsers(client)) throw new PasswordResetRequiredException('Password reset required for the user');
+}
+
+/** Checks a clear-text password: the same answer and work for unknown users, locked users and wrong passwords. */
+export async function verifyPasswordFactor(sc: SignIn, login: string, password: string): Promise<User> {
+  const { ctx, pool, client } = sc;
+  const user = await findUser(ctx, pool, login);
+  resetRequired(client, user);
+  const burn = () => { burnPasswordCheck(ctx, pool, login, password); };
+  if (!user || !user.password) return settleUnknownLogin(ctx, pool, client, login, burn);
+  await settlePasswordCheck(ctx, pool, user, () => passwordMatches(ctx, pool, user, password), burn, 'SignIn');
+  return user;
+}
+
+/** USER_AUTH's PASSWORD: the password in the same request. */
+export const passwordFactor: FirstFactor = {
+  name: 'PASSWORD',
+  poolFactor: 'PASSWORD',
+  async start(sc, login, params) {
+    required(params, 'PASSWORD');
+    return proved(await verifyPasswordFactor(sc, login, params.PASSWORD), 'firstFactor');
+  },
+};
+
+/**
+ * How every password check of a user goes. The attempt is counted before anything is compared, by
+ * one conditional statement that refuses while the user is locked, so guesses sent in parallel (to
+ * any process) meet the limit serial ones do. A locked user fails whatever they sent, after `burn`
+ * (the same work, nothing compared); a failure is recorded and answered as a wrong password; a
+ * success clears the count.
+ */
+export async function settlePasswordCheck(ctx: Ctx, pool: LoadedPool, user: User, check: () => boolean, burn: () => void, event: 'SignIn' | 'PasswordChange') {
+  const counted = await ctx.repo.claimSignInAttempt(pool.id, user.id, ctx.now(), LOCK_SECONDS);
+  let ok = false;
+  if (counted) ok = check();
+  else burn();
+  if (!ok) {
+    await recordAuthEvent(ctx, user, event, 'Fail', 'Failure');
+    throw wrongPassword();
+  }
+  await ctx.repo.updateUser(pool.id, user.id, { failed_attempts: 0, locked_until: 0 });
+}
+
+/**
+ * A password check for a login that names no user: counted under the login as a user's would be
+ * (so it locks out alike and writes alike), the same work, the same answer.
+ */
+export async function settleUnknownLogin(ctx: Ctx, pool: LoadedPool, client: LoadedClient, login: string, burn: () => void): Promise<never> {
+  if (!hidesUsers(client)) throw new UserNotFoundException('User does not exist.');
+  const key = unknownLoginKey(ctx, pool.id, lookupKey(pool, login));
+  await ctx.repo.claimLoginAttempt(key, ctx.now(), LOCK_SECONDS, UNKNOWN_LOGIN_TTL_MS);
+  burn();
+  // Where a user's failure goes to their auth events, an unknown login's goes to its own: the same writes.
+  await recordUnknownLoginEvent(ctx, pool.id, key, 'SignIn', 'Failure');
+  throw wrongPassword();
+}
+
+/** A stable stand-in for the sub of a user who does not exist, shaped like a real one. */
+export function fakeSub(ctx: Ctx, pool: LoadedPool, key: string) {
+  const h = ctx.secrets.macBytes('fake-sub', pool.id, key);
+  h[6] = (h[6] & 0x0f) | 0x40;
+  h[8] = (h[8] & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+/**
+ * USER_ID_FOR_SRP of a user who does not exist, shaped as a real one would be: the sub where
+ * emails or phones are usernames, else the username as the lookup normalises it. (A real user
+ * found through an alias answers their username, which Cognito's protocol reveals too.)
+ */
+export function fakeSrpUserId(ctx: Ctx, pool: LoadedPool, key: string) {
+  return isUsernameAttribute(pool, 'email') || isUsernameAttribute(pool, 'phone_number') ? fakeSub(ctx, pool, key) : key;
+}
+
+export const fakeSalt = (ctx: Ctx, pool: LoadedPool, key: string) => ctx.secrets.macBytes('fake-salt', pool.id, key).subarray(0, 16);
+export const fakeVerifier = (ctx: Ctx, pool: LoadedPool, key: string) => ctx.secrets.macBytes('fake-verifier', pool.id, key);
