@@ -7,6 +7,7 @@ import { Input } from '../wire/input.js';
 import { validatePasswordPolicyConfig } from './password-policy.js';
 import { defaultVerificationTemplate, type ClientConfig, type LoadedClient, type LoadedPool, type PoolConfig } from './pools.js';
 import { standardAttributes } from './users.js';
+import { checkMfaConfiguration } from './mfa-config.js';
 
 const invalid = (message: string) => new InvalidParameterException(message);
 
@@ -385,11 +386,8 @@ function extras(input: Input, out: Record<string, unknown>, mode: 'create' | 'up
   }
 }
 
-/** MFA is not enforced yet: a pool asking for it is refused rather than left with one factor. */
 function mfaConfiguration(input: Input): PoolConfig['MfaConfiguration'] {
-  const mfa = (input.optStr('MfaConfiguration', { oneOf: ['OFF', 'ON', 'OPTIONAL'] }) ?? 'OFF') as PoolConfig['MfaConfiguration'];
-  if (mfa !== 'OFF') throw invalid(`MfaConfiguration ${mfa} is not supported yet: multi-factor authentication is not implemented.`);
-  return mfa;
+  return (input.optStr('MfaConfiguration', { oneOf: ['OFF', 'ON', 'OPTIONAL'] }) ?? 'OFF') as PoolConfig['MfaConfiguration'];
 }
 
 /** The settings both CreateUserPool and UpdateUserPool write (UpdateUserPool: all of them, from defaults). */
@@ -459,6 +457,7 @@ export function createPoolConfig(input: Input): PoolConfig {
   const s = schema(input);
   if (s) config.Schema = s;
   extras(input, config, 'create');
+  checkMfaConfiguration(config);
   return config;
 }
 
@@ -473,6 +472,7 @@ export function updatePoolConfig(input: Input, old: PoolConfig): PoolConfig {
   Object.assign(next, updatable(input));
   for (const k of KEPT_UNLESS_GIVEN) if (old[k] !== undefined) next[k] = old[k];
   extras(input, next, 'update');
+  checkMfaConfiguration(next as PoolConfig);
   return next as PoolConfig;
 }
 

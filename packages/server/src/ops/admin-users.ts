@@ -11,6 +11,7 @@ import { checkAdminWrites, deleteAttributes, storeAttributes, updateAttributes }
 import { recoveryChannel } from './signup.js';
 import { poolOf, usernameRule } from './common.js';
 import { pageCursor, pageToken } from '../domain/pool-config.js';
+import { mfaFields } from '../domain/mfa.js';
 
 /** A temporary password that satisfies the pool's policy. */
 function temporaryPassword(pool: LoadedPool): string {
@@ -82,7 +83,7 @@ adminOp('AdminCreateUser', async (ctx, input) => {
 adminOp('AdminGetUser', async (ctx, input) => {
   const pool = await poolOf(ctx, input);
   const user = await adminFindUser(ctx, pool, input.str('Username', usernameRule));
-  return userType(user, 'UserAttributes');
+  return { ...userType(user, 'UserAttributes'), ...mfaFields(user) };
 });
 
 adminOp('AdminDeleteUser', async (ctx, input) => {

@@ -6,6 +6,7 @@ import { isUsernameAttribute, hidesUsers, lookupKey } from '../pools.js';
 import { findUser, type User } from '../users.js';
 import { burnPasswordCheck, passwordMatches } from '../passwords.js';
 import { recordAuthEvent, recordUnknownLoginEvent, unknownLoginKey } from '../events.js';
+import { answerOtp, type OtpState } from '../otp.js';
 import { proved, required, wrongPassword, type FirstFactor, type SignIn } from './base.js';
 
 /**
@@ -61,6 +62,24 @@ export async function settlePasswordCheck(ctx: Ctx, pool: LoadedPool, user: User
   if (!ok) {
     await recordAuthEvent(ctx, user, event, 'Fail', 'Failure');
     throw wrongPassword();
+  }
+  await ctx.repo.updateUser(pool.id, user.id, { failed_attempts: 0, locked_until: 0 });
+}
+
+/**
+ * How every code a signing-in user answers goes (SMS, email and TOTP codes): the attempt counts
+ * towards the user's lockout first (a locked user's code is not compared), then the session counts
+ * the answer (at most 3 wrong, then it is dead; a right one spends it). A wrong code is recorded
+ * and answered CodeMismatchException; a right one clears the failure count.
+ */
+export async function settleCodeCheck(ctx: Ctx, pool: LoadedPool, user: User, sessionId: string, check: () => boolean | Promise<boolean>, otp?: OtpState) {
+  const counted = await ctx.repo.claimSignInAttempt(pool.id, user.id, ctx.now(), LOCK_SECONDS);
+  const matched = counted && (await check());
+  try {
+    await answerOtp(ctx, sessionId, matched, otp);
+  } catch (e) {
+    await recordAuthEvent(ctx, user, 'SignIn', 'Fail', 'Success');
+    throw e;
   }
   await ctx.repo.updateUser(pool.id, user.id, { failed_attempts: 0, locked_until: 0 });
 }
