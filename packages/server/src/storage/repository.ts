@@ -55,6 +55,10 @@ export interface Repository {
    * lockSeconds[n - 1] > 0 locks at once (the last entry holds beyond); a success clears it.
    */
   claimSignInAttempt(poolId: string, id: string, now: number, lockSeconds: readonly number[]): Promise<boolean>;
+  /** Takes back a counted attempt that succeeded (and lifts a lock it set); the sign-in goes on to its next step. */
+  undoSignInAttempt(poolId: string, id: string): Promise<void>;
+  /** A sign-in completed: the failure count starts again (no write when there is nothing to clear). */
+  clearSignInFailures(poolId: string, id: string): Promise<void>;
   /** The same for a login that names no user, counted under `key`; kept until `ttlMs` after its last attempt. */
   claimLoginAttempt(key: string, now: number, lockSeconds: readonly number[], ttlMs: number): Promise<boolean>;
   /** Records that a login naming no user failed (the write a real user's auth event or code guess costs): one small upsert. */
@@ -336,6 +340,14 @@ export class KyselyRepository implements Repository {
       .set({ failed_attempts: sql`failed_attempts + 1`, locked_until: lockAfter(sql.ref('failed_attempts'), now, lockSeconds) })
       .where('pool_id', '=', poolId).where('id', '=', id).where('locked_until', '<=', now).returning('failed_attempts').executeTakeFirst();
     return !!row;
+  }
+  async undoSignInAttempt(poolId: string, id: string) {
+    await this.db.updateTable('users').set({ failed_attempts: sql`case when failed_attempts > 0 then failed_attempts - 1 else 0 end`, locked_until: 0 })
+      .where('pool_id', '=', poolId).where('id', '=', id).execute();
+  }
+  async clearSignInFailures(poolId: string, id: string) {
+    await this.db.updateTable('users').set({ failed_attempts: 0, locked_until: 0 }).where('pool_id', '=', poolId).where('id', '=', id)
+      .where((eb) => eb.or([eb('failed_attempts', '>', 0), eb('locked_until', '>', 0)])).execute();
   }
   async claimLoginAttempt(key: string, now: number, lockSeconds: readonly number[], ttlMs: number) {
     const row = await this.db.insertInto('login_failures').values({ key, failed_attempts: 1, locked_until: lockSeconds[0] ? now + 1000 * lockSeconds[0] : 0, expires_at: now + ttlMs })

@@ -52,7 +52,7 @@ export const passwordFactor: FirstFactor = {
  * one conditional statement that refuses while the user is locked, so guesses sent in parallel (to
  * any process) meet the limit serial ones do. A locked user fails whatever they sent, after `burn`
  * (the same work, nothing compared); a failure is recorded and answered as a wrong password; a
- * success clears the count.
+ * success takes its attempt back (the pipeline clears the count when the sign-in ends in tokens).
  */
 export async function settlePasswordCheck(ctx: Ctx, pool: LoadedPool, user: User, check: () => boolean, burn: () => void, event: 'SignIn' | 'PasswordChange') {
   const counted = await ctx.repo.claimSignInAttempt(pool.id, user.id, ctx.now(), LOCK_SECONDS);
@@ -63,7 +63,10 @@ export async function settlePasswordCheck(ctx: Ctx, pool: LoadedPool, user: User
     await recordAuthEvent(ctx, user, event, 'Fail', 'Failure');
     throw wrongPassword();
   }
-  await ctx.repo.updateUser(pool.id, user.id, { failed_attempts: 0, locked_until: 0 });
+  // A password change is done here. A sign-in goes on (MFA may follow, whose wrong codes count too):
+  // only this attempt is taken back, and the count starts again once it ends in tokens.
+  if (event === 'PasswordChange') await ctx.repo.updateUser(pool.id, user.id, { failed_attempts: 0, locked_until: 0 });
+  else await ctx.repo.undoSignInAttempt(pool.id, user.id);
 }
 
 /**
@@ -81,7 +84,7 @@ export async function settleCodeCheck(ctx: Ctx, pool: LoadedPool, user: User, se
     await recordAuthEvent(ctx, user, 'SignIn', 'Fail', 'Success');
     throw e;
   }
-  await ctx.repo.updateUser(pool.id, user.id, { failed_attempts: 0, locked_until: 0 });
+  await ctx.repo.undoSignInAttempt(pool.id, user.id);
 }
 
 /**

@@ -91,6 +91,8 @@ export async function continueSignIn(sc: SignIn, user: User, after: Step): Promi
     await recordAuthEvent(sc.ctx, user, 'SignIn', 'Fail', 'Success');
     throw e;
   }
+  // Failures (wrong passwords, wrong MFA codes) count until a sign-in ends in tokens.
+  if (answer.AuthenticationResult) await sc.ctx.repo.clearSignInFailures(sc.pool.id, user.id);
   await recordAuthEvent(sc.ctx, user, 'SignIn', answer.AuthenticationResult ? 'Pass' : 'InProgress', 'Success');
   return answer;
 }
