@@ -302,8 +302,9 @@ export async function confirmSignIn(ctx: Ctx, input: ConfirmSignInInput): Promis
     r = await drive(ctx, r, username, undefined, undefined, meta);
     return await result(ctx, r, username, details, meta);
   } catch (e) {
-    // A wrong code or a weak password leaves the session usable: keep the state for another try.
-    if (!(e instanceof AuthError && RETRYABLE.test(e.name))) await saveState(ctx, undefined);
+    // A wrong code, a weak password, an outage or a cancelled passkey prompt leaves the session
+    // usable: keep the state for another try. The server's other refusals end the attempt.
+    if (e instanceof AuthError && !RETRYABLE.test(e.name)) await saveState(ctx, undefined);
     if (e instanceof AuthError && (e.name === 'UserNotConfirmedException' || e.name === 'PasswordResetRequiredException')) return stepFromError(e);
     throw e;
   }
