@@ -1,7 +1,7 @@
 import { CodeMismatchException, ExpiredCodeException } from '../errors.js';
 import type { Ctx } from './context.js';
 import { randomDigits, safeEqual } from './secrets.js';
-import { limitCodes } from './limits.js';
+import { limitCodes, limitSms } from './limits.js';
 
 export const CODE_MAX_ATTEMPTS = 5;
 export const CODE_TTL = { signUp: 24 * 3600e3, attribute: 24 * 3600e3, forgotPassword: 3600e3 } as const;
@@ -12,6 +12,8 @@ export const CODE_TTL = { signUp: 24 * 3600e3, attribute: 24 * 3600e3, forgotPas
 // At most 5 codes per user and purpose go out in 15 minutes (GATEHOUSE_LIMIT_CODES_PER_USER).
 export async function issueCode(ctx: Ctx, poolId: string, userId: string, purpose: string, destination: string, ttlMs: number): Promise<string> {
   await limitCodes(ctx, userId, purpose);
+  // A code to a phone number is a text: the SMS-pumping caps count it too.
+  if (destination.startsWith('+')) await limitSms(ctx, destination);
   const code = randomDigits(6);
   const now = ctx.now();
   await ctx.repo.putCode({
