@@ -39,13 +39,14 @@ function startMfaChallenge(sc: SignIn, user: User, factor: string, params: Respo
 }
 
 /**
- * The pool's MFA rules for this user (domain/mfa.ts): a code challenge, a choice, or a setup. A
- * remembered device skips this when the pool lets it, but only to prove itself in the next step.
+ * The pool's MFA rules for this user (domain/mfa.ts): a code challenge, a choice, or a setup. Where
+ * the pool lets a remembered device stand in for MFA, that device must prove itself instead.
  */
 const mfa: StepRun = async (sc, user) => {
   const demand = mfaDemand(sc.pool, user);
   if (demand.kind === 'none') return undefined;
-  if (devicesBypassMfa(sc.pool) && (await knownDevice(sc.ctx, user, sc.device))?.remembered) return undefined;
+  const device = devicesBypassMfa(sc.pool) ? await knownDevice(sc.ctx, user, sc.device) : undefined;
+  if (device?.remembered) return startDeviceSrp(sc, user, device);
   if (demand.kind === 'challenge') return startMfaChallenge(sc, user, demand.factor);
   if (demand.kind === 'select') return startSelectMfaType(sc, user, demand.options);
   return startMfaSetup(sc, user, demand.options);
