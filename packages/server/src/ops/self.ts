@@ -20,11 +20,11 @@ async function saveAttributes(ctx: Ctx, pool: LoadedPool, user: User, attributes
   }
 }
 
-/** Issues a code for `to`, the attribute's value; sending is separate, so a refused code changes nothing. */
+/** Issues a code for `to`, the attribute's value; it is stored when sent, so a refused code changes nothing. */
 async function attributeCode(ctx: Ctx, pool: LoadedPool, user: User, attribute: 'email' | 'phone_number', to: string | undefined) {
   if (!to) throw new InvalidParameterException(`The user has no ${attribute} to verify.`);
-  const code = await issueCode(ctx, pool.id, user.id, `verify:${attribute}`, to, CODE_TTL.attribute);
-  return () => ctx.messages.sendCode(pool, { medium: attribute === 'email' ? 'EMAIL' : 'SMS', attribute, to }, code);
+  const issued = await issueCode(ctx, pool.id, user.id, `verify:${attribute}`, to, CODE_TTL.attribute);
+  return () => ctx.messages.sendCode(pool, { medium: attribute === 'email' ? 'EMAIL' : 'SMS', attribute, to }, issued);
 }
 
 /**
@@ -40,7 +40,7 @@ export async function updateAttributes(ctx: Ctx, pool: LoadedPool, user: User, c
     if (!admin && (pool.config.AutoVerifiedAttributes ?? []).includes(a)) toVerify.push(a);
   }
   if (toVerify.length && beforeSending) await beforeSending();
-  // Codes first (the per-user cap may refuse them), then the change, then the messages.
+  // Codes first (the per-user cap may refuse them), then the change, then the codes with their messages.
   const sends = [];
   for (const a of toVerify) sends.push(await attributeCode(ctx, pool, user, a, attributes[a]));
   await saveAttributes(ctx, pool, user, attributes);

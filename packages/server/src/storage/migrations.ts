@@ -124,6 +124,26 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
       await db.schema.createIndex('user_groups_user').on('user_groups').columns(['user_id', 'pool_id', 'group_name']).execute();
     },
   },
+  '0010_durable_outbox': {
+    // Messages leave the request: each is sealed under the master key and delivered after the answer
+    // by whichever process claims it. The old table held plaintext codes, so its rows go with it.
+    // Decoys are the writes an unknown user's code request makes in place of a real user's (no
+    // foreign key to users); nobody reads them and the sweep deletes them.
+    async up(db: Kysely<any>) {
+      const ms = 'bigint' as const;
+      const req = (c: any) => c.notNull();
+      await db.schema.dropTable('outbox').execute();
+      await db.schema.createTable('outbox').addColumn('id', 'text', (c) => c.primaryKey()).addColumn('pool_id', 'text', req)
+        .addColumn('channel', 'text', req).addColumn('state', 'text', req).addColumn('sealed', 'text', req)
+        .addColumn('attempts', 'integer', req).addColumn('due_at', ms, req).addColumn('created_at', ms, req).execute();
+      await db.schema.createIndex('outbox_due').on('outbox').columns(['state', 'due_at']).execute();
+      await db.schema.createTable('decoys').addColumn('id', 'text', (c) => c.primaryKey()).addColumn('pool_id', 'text', req)
+        .addColumn('subject', 'text', req).addColumn('kind', 'text', req).addColumn('data', 'text', req)
+        .addColumn('expires_at', ms, req).addColumn('created_at', ms, req).execute();
+      await db.schema.createIndex('decoys_subject').on('decoys').columns(['subject', 'kind']).execute();
+      await db.schema.createIndex('decoys_expiry').on('decoys').column('expires_at').execute();
+    },
+  },
 });
 
 /** The names of all migrations, in order: what a fully migrated store has recorded. */

@@ -1,7 +1,7 @@
 import { Kysely, sql, type ExpressionBuilder, type RawBuilder, type Selectable, type Insertable, type Updateable } from 'kysely';
 import type { Database, PoolTable, ClientTable, UserTable, GroupTable, CodeTable, AuthSessionTable, RefreshTokenTable, OutboxTable, PoolKeyTable } from './schema.js';
 import type { ImportJobTable, ImportChunkTable } from './schema.js';
-import type { AuthEventTable } from './schema.js';
+import type { AuthEventTable, DecoyTable } from './schema.js';
 export type AuthEvent = Selectable<AuthEventTable>;
 
 export type Pool = Selectable<PoolTable>;
@@ -61,8 +61,15 @@ export interface Repository {
   listGroupsForUser(poolId: string, userId: string, limit: number, after?: string): Promise<Page<Group>>;
   listUsersInGroup(poolId: string, groupName: string, limit: number, after?: string): Promise<Page<UserRow>>;
 
-  /** Stores a new code and retires any earlier live code of the same purpose for the user. */
-  putCode(code: Insertable<CodeTable>): Promise<void>;
+  /**
+   * Stores a new code and retires any earlier live code of the same purpose for the user; with
+   * `message`, queues it in the same transaction, so a code is never stored without its message.
+   */
+  putCode(code: Insertable<CodeTable>, message?: Insertable<OutboxTable>): Promise<void>;
+  /** For a user who does not exist: the same statements as putCode, on decoy rows. */
+  putDecoyCode(decoy: Insertable<DecoyTable>, message: Insertable<OutboxTable>): Promise<void>;
+  /** For a user who does not exist: the same statements as addAuthEvent, on decoy rows. */
+  addDecoyEvent(decoy: Insertable<DecoyTable>): Promise<void>;
   getLiveCode(userId: string, purpose: string, now: number): Promise<Code | undefined>;
   /** Counts a wrong guess if the code is still under the cap; false when it was not. */
   bumpCodeAttempt(id: string, maxAttempts: number): Promise<boolean>;
@@ -82,9 +89,19 @@ export interface Repository {
   isTokenFamilyLive(originJti: string, now: number): Promise<boolean>;
 
   addOutbox(message: Insertable<OutboxTable>): Promise<void>;
+  /** The newest messages still in the outbox (kept or waiting to be sent), newest first. */
   listOutbox(limit: number): Promise<OutboxMessage[]>;
+  /**
+   * Takes up to `limit` pending messages that are due, each by a conditional update that counts the
+   * attempt and moves due_at to `leaseUntil`: of several processes, exactly one gets each message.
+   */
+  claimOutbox(now: number, leaseUntil: number, limit: number): Promise<OutboxMessage[]>;
+  /** Deletes a message (sent, or given up). */
+  deleteOutbox(id: string): Promise<void>;
+  /** Makes a claimed message due again at `dueAt`, if the claim that counted attempt `attempts` still holds it. */
+  retryOutbox(id: string, attempts: number, dueAt: number): Promise<boolean>;
 
-  /** Deletes expired sessions, codes and refresh tokens. */
+  /** Deletes expired sessions, codes, refresh tokens and decoys. */
   sweep(now: number): Promise<void>;
 
   // ---- User import jobs (bulk CSV import; see domain/user-import.ts) ----
@@ -313,11 +330,26 @@ export class KyselyRepository implements Repository {
     return page(await q.execute(), limit, (u) => u.username_key);
   }
 
-  async putCode(code: Insertable<CodeTable>) {
+  async putCode(code: Insertable<CodeTable>, message?: Insertable<OutboxTable>) {
     await this.db.transaction().execute(async (tx) => {
       await tx.deleteFrom('codes').where('user_id', '=', code.user_id).where('purpose', '=', code.purpose).execute();
       await tx.insertInto('codes').values(code).execute();
+      if (message) await tx.insertInto('outbox').values(message).execute();
     });
+  }
+  async putDecoyCode(decoy: Insertable<DecoyTable>, message: Insertable<OutboxTable>) {
+    await this.db.transaction().execute(async (tx) => {
+      await tx.deleteFrom('decoys').where('subject', '=', decoy.subject).where('kind', '=', decoy.kind).execute();
+      await tx.insertInto('decoys').values(decoy).execute();
+      await tx.insertInto('outbox').values(message).execute();
+    });
+  }
+  async addDecoyEvent(decoy: Insertable<DecoyTable>) {
+    await this.db.insertInto('decoys').values(decoy).execute();
+    // As addAuthEvent's trim: one conditional delete, usually of nothing.
+    await this.db.deleteFrom('decoys').where('subject', '=', decoy.subject).where('kind', '=', decoy.kind)
+      .where('id', 'in', (eb) => eb.selectFrom('decoys').select('id').where('subject', '=', decoy.subject).where('kind', '=', decoy.kind).where('expires_at', '<', decoy.created_at))
+      .execute();
   }
   getLiveCode(userId: string, purpose: string, now: number) {
     return this.db.selectFrom('codes').selectAll().where('user_id', '=', userId).where('purpose', '=', purpose)
@@ -362,9 +394,30 @@ export class KyselyRepository implements Repository {
   }
 
   async addOutbox(message: Insertable<OutboxTable>) { await this.db.insertInto('outbox').values(message).execute(); }
-  listOutbox(limit: number) { return this.db.selectFrom('outbox').selectAll().orderBy('created_at', 'desc').limit(limit).execute(); }
+  listOutbox(limit: number) {
+    return this.db.selectFrom('outbox').selectAll().where('state', 'in', ['kept', 'pending']).orderBy('created_at', 'desc').orderBy('id').limit(limit).execute();
+  }
+  async claimOutbox(now: number, leaseUntil: number, limit: number) {
+    const due = await this.db.selectFrom('outbox').selectAll().where('state', '=', 'pending').where('due_at', '<=', now)
+      .orderBy('due_at').limit(limit).execute();
+    const claimed: OutboxMessage[] = [];
+    for (const m of due) {
+      // Compare-and-set on the attempt count read: every claim raises it, so two claimers never both match.
+      const r = await this.db.updateTable('outbox').set({ attempts: m.attempts + 1, due_at: leaseUntil })
+        .where('id', '=', m.id).where('state', '=', 'pending').where('attempts', '=', m.attempts).where('due_at', '<=', now).executeTakeFirst();
+      if (Number(r.numUpdatedRows) === 1) claimed.push({ ...m, attempts: m.attempts + 1, due_at: leaseUntil });
+    }
+    return claimed;
+  }
+  async deleteOutbox(id: string) { await this.db.deleteFrom('outbox').where('id', '=', id).execute(); }
+  async retryOutbox(id: string, attempts: number, dueAt: number) {
+    const r = await this.db.updateTable('outbox').set({ due_at: dueAt }).where('id', '=', id).where('state', '=', 'pending').where('attempts', '=', attempts).executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
 
   async sweep(now: number) {
+    await this.db.deleteFrom('decoys').where('expires_at', '<', now).execute();
+    await this.db.deleteFrom('outbox').where('state', '=', 'decoy').where('due_at', '<', now).execute();
     await this.db.deleteFrom('auth_sessions').where('expires_at', '<', now).execute();
     await this.db.deleteFrom('codes').where('expires_at', '<', now - 86_400_000).execute();
     await this.db.deleteFrom('refresh_tokens').where('expires_at', '<', now).execute();
