@@ -5,7 +5,7 @@ import type { Ctx } from './context.js';
 import { randomDigits } from './secrets.js';
 import { limitCodes } from './limits.js';
 import { usernameKey, type LoadedPool } from './pools.js';
-import type { AuthEventKind, AuthEventResponse } from './events.js';
+import { AUTH_EVENTS_KEPT, AUTH_EVENTS_SLACK, type AuthEventKind, type AuthEventResponse } from './events.js';
 
 // With PreventUserExistenceErrors, a code request for a user who does not exist must cost what a
 // real one costs, or its timing tells. So it does the same work: the per-user cap, a code and its
@@ -41,7 +41,7 @@ export async function recordDecoyEvent(ctx: Ctx, pool: LoadedPool, login: string
     await ctx.repo.addDecoyEvent({
       id: crypto.randomUUID(), pool_id: pool.id, subject: subject(ctx, pool, login), kind: `event:${kind}`,
       data: JSON.stringify({ response, challenges: [], ip: ctx.ip ?? null }), expires_at: now + DECOY_TTL_MS, created_at: now,
-    });
+    }, AUTH_EVENTS_KEPT, AUTH_EVENTS_SLACK);
   } catch (e) {
     ctx.log.warn('decoy not recorded', { kind, error: String((e as Error)?.message ?? e) });
   }

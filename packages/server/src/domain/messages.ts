@@ -70,10 +70,13 @@ export class Messenger {
     return this.row(poolId, medium, letter, this.hasTransport(medium) ? 'pending' : 'kept', now);
   }
 
-  /** After a commit: tells about a kept message (never its text), or starts delivery now. */
+  /**
+   * After a commit: starts delivery now, or notes a kept message (never its text) at debug level:
+   * an info line per message would make a real user's request cost more than an unknown one's.
+   */
   private queued(poolId: string, medium: Medium) {
     if (this.hasTransport(medium)) this.wake();
-    else this.log.info('message kept in outbox (no transport configured); read it with `npx gatehouse outbox`', { poolId, medium });
+    else this.log.debug('message kept in outbox', { poolId, medium });
   }
 
   /** Queues a message (invitations); it is sent after the answer. */
@@ -100,7 +103,9 @@ export class Messenger {
 
   /** Starts delivering: polls for due messages (retries, other processes' messages) besides the wake-ups. */
   start() {
-    if (this.started || (!this.mail && !this.opts.smsWebhookUrl)) return;
+    const kept = (['EMAIL', 'SMS'] as const).filter((m) => !this.hasTransport(m));
+    if (kept.length) this.log.info('messages with no transport configured are kept in the development outbox; read them with `npx gatehouse outbox`', { mediums: kept });
+    if (this.started || kept.length === 2) return;
     this.started = true;
     this.timer = setInterval(() => this.wake(), POLL_MS);
     this.timer.unref();

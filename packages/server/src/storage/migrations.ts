@@ -127,8 +127,8 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '0010_durable_outbox': {
     // Messages leave the request: each is sealed under the master key and delivered after the answer
     // by whichever process claims it. The old table held plaintext codes, so its rows go with it.
-    // Decoys are the writes an unknown user's code request makes in place of a real user's (no
-    // foreign key to users); nobody reads them and the sweep deletes them.
+    // Decoys are the writes an unknown user's code request makes in place of a real user's code and
+    // auth event (which need a user); nobody reads them and the sweep deletes them.
     async up(db: Kysely<any>) {
       const ms = 'bigint' as const;
       const req = (c: any) => c.notNull();
@@ -137,11 +137,13 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
         .addColumn('channel', 'text', req).addColumn('state', 'text', req).addColumn('sealed', 'text', req)
         .addColumn('attempts', 'integer', req).addColumn('due_at', ms, req).addColumn('created_at', ms, req).execute();
       await db.schema.createIndex('outbox_due').on('outbox').columns(['state', 'due_at']).execute();
-      await db.schema.createTable('decoys').addColumn('id', 'text', (c) => c.primaryKey()).addColumn('pool_id', 'text', req)
+      // Shaped as codes and auth_events are, so writing one costs what writing those does: a key to
+      // check on insert (the pool, where theirs is the user), and one index besides the primary key.
+      await db.schema.createTable('decoys').addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('pool_id', 'text', (c) => c.notNull().references('pools.id').onDelete('cascade'))
         .addColumn('subject', 'text', req).addColumn('kind', 'text', req).addColumn('data', 'text', req)
         .addColumn('expires_at', ms, req).addColumn('created_at', ms, req).execute();
-      await db.schema.createIndex('decoys_subject').on('decoys').columns(['subject', 'kind']).execute();
-      await db.schema.createIndex('decoys_expiry').on('decoys').column('expires_at').execute();
+      await db.schema.createIndex('decoys_subject').on('decoys').columns(['subject', 'kind', 'created_at', 'id']).execute();
     },
   },
 });

@@ -69,7 +69,7 @@ export interface Repository {
   /** For a user who does not exist: the same statements as putCode, on decoy rows. */
   putDecoyCode(decoy: Insertable<DecoyTable>, message: Insertable<OutboxTable>): Promise<void>;
   /** For a user who does not exist: the same statements as addAuthEvent, on decoy rows. */
-  addDecoyEvent(decoy: Insertable<DecoyTable>): Promise<void>;
+  addDecoyEvent(decoy: Insertable<DecoyTable>, keep: number, slack: number): Promise<void>;
   getLiveCode(userId: string, purpose: string, now: number): Promise<Code | undefined>;
   /** Counts a wrong guess if the code is still under the cap; false when it was not. */
   bumpCodeAttempt(id: string, maxAttempts: number): Promise<boolean>;
@@ -344,12 +344,14 @@ export class KyselyRepository implements Repository {
       await tx.insertInto('outbox').values(message).execute();
     });
   }
-  async addDecoyEvent(decoy: Insertable<DecoyTable>) {
+  async addDecoyEvent(decoy: Insertable<DecoyTable>, keep: number, slack: number) {
     await this.db.insertInto('decoys').values(decoy).execute();
-    // As addAuthEvent's trim: one conditional delete, usually of nothing.
-    await this.db.deleteFrom('decoys').where('subject', '=', decoy.subject).where('kind', '=', decoy.kind)
-      .where('id', 'in', (eb) => eb.selectFrom('decoys').select('id').where('subject', '=', decoy.subject).where('kind', '=', decoy.kind).where('expires_at', '<', decoy.created_at))
-      .execute();
+    // addAuthEvent's trim, statement for statement.
+    const newest = () => this.db.selectFrom('decoys').where('subject', '=', decoy.subject).where('kind', '=', decoy.kind).orderBy('created_at', 'desc').orderBy('id', 'desc');
+    let older = newest().select('id');
+    if (this.dialect === 'sqlite') older = older.limit(-1);
+    await this.db.deleteFrom('decoys').where('subject', '=', decoy.subject).where('kind', '=', decoy.kind).where('id', 'in', older.offset(keep))
+      .where((eb) => eb.exists(newest().select('id').limit(1).offset(keep + slack))).execute();
   }
   getLiveCode(userId: string, purpose: string, now: number) {
     return this.db.selectFrom('codes').selectAll().where('user_id', '=', userId).where('purpose', '=', purpose)
