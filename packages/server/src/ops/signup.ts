@@ -46,11 +46,10 @@ export function recoveryChannel(pool: LoadedPool, user: User) {
  */
 function simulatedChannel(ctx: Ctx, pool: LoadedPool, login: string, purpose: 'signUp' | 'forgotPassword'): Channel | undefined {
   const auto = pool.config.AutoVerifiedAttributes ?? [];
-  const loginIs = (a: string) => (a === 'email' ? login.includes('@') : /^\+[0-9]+$/.test(login));
   let attribute: string | undefined;
   if (purpose === 'signUp') {
     // signUpChannel takes email first when the user has one: a phone login has one where the pool requires it.
-    const emailFirst = auto.includes('email') && (loginIs('email') || requiredAttributes(pool).includes('email') || !auto.includes('phone_number'));
+    const emailFirst = auto.includes('email') && (login.includes('@') || requiredAttributes(pool).includes('email') || !auto.includes('phone_number'));
     attribute = emailFirst ? 'email' : auto.includes('phone_number') ? 'phone_number' : undefined;
   } else {
     const order = recoveryOrder(pool).map((m) => (m === 'verified_email' ? 'email' : m === 'verified_phone_number' ? 'phone_number' : undefined)).filter((a) => a !== undefined);
