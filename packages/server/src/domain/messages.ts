@@ -134,7 +134,17 @@ export class Messenger {
         this.again = false;
         const now = Date.now();
         const batch = await this.repo.claimOutbox(now, now + LEASE_MS, BATCH);
-        await Promise.all(batch.map((m) => this.deliverOne(m)));
+        // In parallel across destinations, in order to each one: a user who asked twice gets the newest code last.
+        const queues = new Map<string, { m: OutboxMessage; letter?: Letter }[]>();
+        for (const m of batch) {
+          let letter: Letter | undefined;
+          try { letter = openOutboxMessage(this.secrets, m); } catch { /* fails below, and is retried */ }
+          const key = letter ? `${m.channel}|${letter.to}` : m.id;
+          queues.set(key, [...(queues.get(key) ?? []), { m, letter }]);
+        }
+        await Promise.all([...queues.values()].map(async (queue) => {
+          for (const { m, letter } of queue) await this.deliverOne(m, letter);
+        }));
         if (batch.length === BATCH) this.again = true;
       } while (this.again && !this.stopped);
     } catch (e) {
@@ -142,10 +152,10 @@ export class Messenger {
     }
   }
 
-  private async deliverOne(m: OutboxMessage) {
+  private async deliverOne(m: OutboxMessage, letter: Letter | undefined) {
     const medium = m.channel as Medium;
     try {
-      const letter = JSON.parse(this.secrets.decrypt(m.sealed, sealContext(m.id, m.pool_id, medium)).toString('utf8')) as Letter;
+      if (!letter) throw new Error('the message cannot be opened with this master key');
       await withTimeout(this.transmit(medium, letter), SEND_TIMEOUT_MS);
     } catch (e) {
       const error = String((e as Error)?.message ?? e);
