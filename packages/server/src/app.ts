@@ -74,7 +74,7 @@ export async function buildApp(config: Config, logger: Pino = createPino(config.
   const secrets = new Secrets(config.masterKey);
   const ctx: Ctx = {
     repo, config, secrets, log, now: () => Date.now(), metrics: new Metrics(),
-    messages: new Messenger(repo, log, { smtpUrl: config.smtpUrl, emailFrom: config.emailFrom, smsWebhookUrl: config.smsWebhookUrl }),
+    messages: new Messenger(repo, secrets, log, { smtpUrl: config.smtpUrl, emailFrom: config.emailFrom, smsWebhookUrl: config.smsWebhookUrl }),
     tokens: new TokenService(repo, secrets, config.publicUrl),
   };
   // fastify logs through our pino instance, but not each request: its request lines carry the URL (an
@@ -198,5 +198,7 @@ export async function startServer(config: Config = loadConfig(), logger?: Pino):
     ctx.repo.sweepCounters(now).catch((e) => ctx.log.warn('sweep failed', { error: String(e) }));
   }, 60_000);
   sweep.unref();
-  return { url: `http://127.0.0.1:${port}`, port, ctx, app, close: async () => { clearInterval(sweep); await app.close(); } };
+  ctx.messages.start();
+  // The outbox stops claiming first; a message it was sending is left to its claim's end (see messages.ts).
+  return { url: `http://127.0.0.1:${port}`, port, ctx, app, close: async () => { clearInterval(sweep); ctx.messages.stop(); await app.close(); } };
 }

@@ -12,7 +12,7 @@ import {
   SetUserMFAPreferenceCommand, SetUserPoolMfaConfigCommand, UpdateDeviceStatusCommand, UpdateUserPoolCommand,
   type CognitoIdentityProviderClient,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { MailCatcher, startGatehouse, createPoolAndClient, userClient, type Gatehouse } from './support/harness.js';
+import { MailCatcher, startGatehouse, createPoolAndClient, userClient, queryDatabase, type Gatehouse } from './support/harness.js';
 import { SmsCatcher } from './support/sms.js';
 
 let gh: Gatehouse, mail: MailCatcher, sms: SmsCatcher, cip: CognitoIdentityProviderClient;
@@ -213,4 +213,27 @@ test('a failing SMS webhook answers CodeDeliveryFailureException at once, with n
   }
   const r = await signIn(clientId, username);
   assert.equal(r.ChallengeName, 'SMS_MFA');
+});
+
+test('a slow SMS webhook: the challenge goes out at the sign-in deadline, and the text arrives once', async () => {
+  const { poolId, clientId } = await plainPool({ MfaConfiguration: 'ON', SmsConfiguration: SMS_CONFIG });
+  const phone = '+15550408888';
+  const username = await user(poolId, { phone_number: phone });
+  sms.delayMs = 4500;
+  try {
+    const started = Date.now();
+    const r = await signIn(clientId, username);
+    assert.equal(r.ChallengeName, 'SMS_MFA');
+    assert.ok(Date.now() - started < 4500, `took ${Date.now() - started} ms`);
+    const code = await sms.code(phone, started, 8000);
+    const done = await cip.send(new RespondToAuthChallengeCommand({ ClientId: clientId, ChallengeName: 'SMS_MFA', Session: r.Session, ChallengeResponses: { USERNAME: username, SMS_MFA_CODE: code } }));
+    assert.ok(done.AuthenticationResult?.AccessToken);
+    // The outbox held the message while the first send was under way, and let it go once it landed.
+    await new Promise((res) => setTimeout(res, 500));
+    assert.equal((await queryDatabase(gh, 'select id from outbox')).length, 0);
+    await new Promise((res) => setTimeout(res, 2000));
+    assert.equal(sms.sentTo(phone), 1);
+  } finally {
+    sms.delayMs = 0;
+  }
 });

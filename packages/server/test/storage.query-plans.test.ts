@@ -42,3 +42,32 @@ test('login, membership and session lookups use full index keys, not a pool scan
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('outbox claims and decoy writes use their indexes, not a scan of the outbox or the decoys', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-plans-'));
+  const file = new Database(path.join(dir, 'plans.db'));
+  const seen: string[] = [];
+  const db = new Kysely<any>({ dialect: new SqliteDialect({ database: { close: () => file.close(), prepare: (text: string) => { seen.push(text); return file.prepare(text); } } }) });
+  try {
+    await migrate(db, 'sqlite');
+    const repo = new KyselyRepository(db, 'sqlite');
+    const now = Date.now();
+    const message = { id: 'm', pool_id: 'p', channel: 'EMAIL', state: 'decoy', sealed: 'v1.x', attempts: 0, due_at: now, created_at: now };
+    const decoy = { id: 'd', pool_id: 'p', subject: 's', kind: 'code:forgotPassword', data: 'x', expires_at: now, created_at: now };
+    await db.insertInto('pools').values({ id: 'p', name: 'p', config: '{}', created_at: now, updated_at: now }).execute();
+    seen.length = 0;
+    await repo.claimOutbox(now, now + 60_000, 10);
+    await repo.putDecoyCode(decoy, message);
+    await repo.addDecoyEvent({ ...decoy, id: 'e', kind: 'event:ForgotPassword' }, 100, 20);
+    const statements = seen.filter((t) => /^(select|delete|update)/i.test(t));
+    assert.equal(statements.length, 3);
+    for (const text of statements) {
+      const params = Array.from(text.matchAll(/\?/g), () => 'x');
+      const plan = (file.prepare('explain query plan ' + text).all(...params) as { detail: string }[]).map((r) => r.detail);
+      for (const step of plan) assert.doesNotMatch(step, /^SCAN /, `${text}\n${plan.join('\n')}`);
+    }
+  } finally {
+    await db.destroy();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

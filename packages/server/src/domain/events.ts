@@ -17,32 +17,12 @@ export const AUTH_EVENTS_SLACK = 20;
  * the operation: a lost event is logged instead.
  */
 export async function recordAuthEvent(ctx: Ctx, user: { id: string; pool_id: string }, kind: AuthEventKind, response: AuthEventResponse, password?: 'Success' | 'Failure') {
-  await record(ctx, kind, () => ctx.repo.addAuthEvent({ ...eventFields(ctx, kind, response, password), pool_id: user.pool_id, user_id: user.id }, AUTH_EVENTS_KEPT, AUTH_EVENTS_SLACK));
-}
-
-/** What a login that names no user is known by (its failures and events): an HMAC of its lookup key, never the login. */
-export function unknownLoginKey(ctx: Ctx, poolId: string, lookupKey: string) {
-  return ctx.secrets.mac('login-failures', poolId, lookupKey);
-}
-
-/**
- * Records a failure of a login that names no user, under `loginKey` (an HMAC of the login): kept as
- * a user's events are, and written by the same statements, so a failure costs the same either way.
- */
-export async function recordUnknownLoginEvent(ctx: Ctx, poolId: string, loginKey: string, kind: AuthEventKind, password?: 'Failure') {
-  await record(ctx, kind, () => ctx.repo.addLoginEvent({ ...eventFields(ctx, kind, 'Fail', password), pool_id: poolId, login_key: loginKey }, AUTH_EVENTS_KEPT, AUTH_EVENTS_SLACK));
-}
-
-function eventFields(ctx: Ctx, kind: AuthEventKind, response: AuthEventResponse, password?: 'Success' | 'Failure') {
-  return {
-    id: crypto.randomUUID(), event_type: kind, response, ip: ctx.ip ?? null, created_at: ctx.now(),
-    challenges: password ? JSON.stringify([{ ChallengeName: 'Password', ChallengeResponse: password }]) : '[]',
-  };
-}
-
-async function record(ctx: Ctx, kind: AuthEventKind, write: () => Promise<void>) {
   try {
-    await write();
+    await ctx.repo.addAuthEvent({
+      id: crypto.randomUUID(), pool_id: user.pool_id, user_id: user.id, event_type: kind, response,
+      challenges: password ? JSON.stringify([{ ChallengeName: 'Password', ChallengeResponse: password }]) : '[]',
+      ip: ctx.ip ?? null, created_at: ctx.now(),
+    }, AUTH_EVENTS_KEPT, AUTH_EVENTS_SLACK);
   } catch (e) {
     ctx.log.warn('auth event not recorded', { kind, error: String((e as Error)?.message ?? e) });
   }

@@ -24,7 +24,7 @@ const mac = (ctx: Ctx, nonce: string, userId: string, to: string, code: string) 
 /**
  * Issues a code to `channel` and sends it with `message` ({####} is the code). Counted first against
  * the per-user cap (per purpose) and, for texts, the SMS-pumping caps, so a refused code is never sent.
- * A failed delivery is CodeDeliveryFailureException.
+ * Sent at once (Messenger.sendNow): a failed delivery is CodeDeliveryFailureException.
  */
 export async function issueOtp(
   ctx: Ctx, pool: LoadedPool, userId: string, purpose: string, channel: OtpChannel, message: OtpMessage, ttlMs: number, digits = 6,
@@ -35,7 +35,7 @@ export async function issueOtp(
   const nonce = randomToken(16);
   const otp: OtpState = { nonce, mac: mac(ctx, nonce, userId, channel.to, code), exp: ctx.now() + ttlMs };
   const body = message.body.replaceAll('{####}', code);
-  await ctx.messages.send(pool.id, channel.medium, channel.to, channel.medium === 'EMAIL' ? message.subject : '', body);
+  await ctx.messages.sendNow(pool.id, channel.medium, { to: channel.to, subject: channel.medium === 'EMAIL' ? message.subject : '', body });
   return { otp, delivery: { Destination: maskDestination(channel.medium, channel.to), DeliveryMedium: channel.medium, AttributeName: channel.attribute } };
 }
 

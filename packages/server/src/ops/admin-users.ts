@@ -136,12 +136,12 @@ adminOp('AdminResetUserPassword', async (ctx, input) => {
   const channel = recoveryChannel(pool, user);
   if (!channel) throw new InvalidParameterException('Cannot reset password for the user as there is no registered/verified email or phone_number');
   // The code is issued first: if the per-user cap refuses it, nothing about the user has changed.
-  const code = await issueCode(ctx, pool.id, user.id, 'forgotPassword', channel.to, CODE_TTL.forgotPassword);
+  const issued = await issueCode(ctx, pool.id, user.id, 'forgotPassword', channel.to, CODE_TTL.forgotPassword);
   const now = ctx.now();
   // The old password stops working at once; only the mailed code lets the user set a new one.
   await ctx.repo.updateUser(pool.id, user.id, { status: user.status === 'UNCONFIRMED' ? 'UNCONFIRMED' : 'RESET_REQUIRED', password: null, updated_at: now });
   await ctx.repo.revokeUserTokens(user.id, now);
-  await ctx.messages.sendCode(pool, channel, code);
+  await ctx.messages.sendCode(pool, channel, issued);
   return {};
 });
 

@@ -1,5 +1,5 @@
 // A stand-in for the SMS webhook (README: every SMS is POSTed as {"phoneNumber", "message"}), so
-// tests read texted codes the way users do. `failing` makes it answer 500.
+// tests read texted codes the way users do. `failing` makes it answer 500, `delayMs` slow.
 import http from 'node:http';
 
 export interface Text { phoneNumber: string; message: string; at: number }
@@ -7,14 +7,18 @@ export interface Text { phoneNumber: string; message: string; at: number }
 export class SmsCatcher {
   readonly texts: Text[] = [];
   failing = false;
+  /** Answers (and records) each text only after this many milliseconds: a slow SMS provider. */
+  delayMs = 0;
   private server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (d) => (body += d));
     req.on('end', () => {
       if (this.failing) { res.statusCode = 500; res.end(); return; }
-      const t = JSON.parse(body) as { phoneNumber: string; message: string };
-      this.texts.push({ ...t, at: Date.now() });
-      res.end('ok');
+      setTimeout(() => {
+        const t = JSON.parse(body) as { phoneNumber: string; message: string };
+        this.texts.push({ ...t, at: Date.now() });
+        res.end('ok');
+      }, this.delayMs);
     });
   });
   url = '';
