@@ -3,6 +3,7 @@ import { InvalidParameterException, UserNotFoundException, UsernameExistsExcepti
 import { UniqueViolation, type UserRow } from '../storage/repository.js';
 import type { Ctx } from './context.js';
 import { isAlias, isUsernameAttribute, usernameKey, type LoadedPool } from './pools.js';
+import type { UserStatusType, UserType } from '../shapes.js';
 
 export type Attributes = Record<string, string>;
 export interface User extends Omit<UserRow, 'attributes' | 'mfa'> { attributes: Attributes; mfa: MfaSettings }
@@ -122,13 +123,13 @@ export function attributeList(user: User): { Name: string; Value: string }[] {
 }
 
 /** Cognito's UserType, as the Admin* and List* operations answer. Dates are epoch seconds. */
-export function userType(user: User, attributesKey: 'Attributes' | 'UserAttributes' = 'Attributes') {
+export function userType(user: User) {
   return {
     Username: user.username,
-    [attributesKey]: attributeList(user),
+    Attributes: attributeList(user),
     UserCreateDate: user.created_at / 1000,
     UserLastModifiedDate: user.updated_at / 1000,
     Enabled: user.enabled === 1,
-    UserStatus: user.status,
-  };
+    UserStatus: user.status as UserStatusType,
+  } satisfies UserType;
 }

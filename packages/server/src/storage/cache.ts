@@ -18,7 +18,7 @@ export function withConfigCache(repo: Repository, ttlMs: number, now: () => numb
   const cached: Partial<Repository> = {
     getPool: (id) => read(pools, id, () => repo.getPool(id)),
     getClient: (id) => read(clients, id, () => repo.getClient(id)),
-    updatePool: async (id, patch) => { pools.delete(id); await repo.updatePool(id, patch); pools.delete(id); },
+    updatePool: async (id, patch, ifConfig) => { pools.delete(id); const done = await repo.updatePool(id, patch, ifConfig); pools.delete(id); return done; },
     deletePool: async (id) => { pools.delete(id); clients.clear(); return repo.deletePool(id); },
     updateClient: async (id, patch) => { clients.delete(id); await repo.updateClient(id, patch); clients.delete(id); },
     deleteClient: async (id) => { clients.delete(id); return repo.deleteClient(id); },
