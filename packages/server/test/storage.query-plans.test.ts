@@ -42,3 +42,22 @@ test('login, membership and session lookups use full index keys, not a pool scan
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('DescribeUserPool\'s user count reads an index alone, not the users\' rows', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-plans-'));
+  const file = new Database(path.join(dir, 'plans.db'));
+  const seen: string[] = [];
+  const db = new Kysely<any>({ dialect: new SqliteDialect({ database: { close: () => file.close(), prepare: (text: string) => { seen.push(text); return file.prepare(text); } } }) });
+  try {
+    await migrate(db, 'sqlite');
+    const repo = new KyselyRepository(db, 'sqlite');
+    seen.length = 0;
+    assert.equal(await repo.countUsers('local_pool'), 0);
+    assert.equal(seen.length, 1);
+    const plan = (file.prepare('explain query plan ' + seen[0]).all('x') as { detail: string }[]).map((r) => r.detail).join('\n');
+    assert.match(plan, /^SEARCH users USING COVERING INDEX \w+ \(pool_id=\?\)$/, plan);
+  } finally {
+    await db.destroy();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -203,7 +203,6 @@ export function prepareRow(pool: LoadedPool, header: Header, fields: string[], n
   let username: string;
   let sub: string;
   try {
-    for (const a of given) if (a.Name === 'email_verified' || a.Name === 'phone_number_verified') a.Value = a.Value.toLowerCase();
     attrs = validateAttributes(pool, given, { admin: true });
     ({ username, sub } = newUsername(pool, login, attrs));
   } catch (e) {

@@ -157,7 +157,7 @@ op('AdminUpdateUserAttributes', async (ctx, input) => {
 op('AdminDeleteUserAttributes', async (ctx, input) => {
   const pool = await poolOf(ctx, input);
   const user = await adminFindUser(ctx, pool, input.Username);
-  await storeAttributes(ctx, pool, user, deleteAttributes(pool, user, input.UserAttributeNames));
+  await storeAttributes(ctx, pool, user, deleteAttributes(pool, user, input.UserAttributeNames, true));
   return {};
 });
 

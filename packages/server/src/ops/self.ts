@@ -31,7 +31,7 @@ op('DeleteUserAttributes', async (ctx, input) => {
   const { client } = await loadClient(ctx, claims.clientId);
   // Deleting is writing: the same client permissions as UpdateUserAttributes.
   checkClientMayWrite(client, names);
-  await storeAttributes(ctx, pool, user, deleteAttributes(pool, user, names));
+  await storeAttributes(ctx, pool, user, deleteAttributes(pool, user, names, false));
   return {};
 });
 

@@ -141,6 +141,10 @@ op('ResendConfirmationCode', async (ctx, input) => {
 op('ForgotPassword', async (ctx, input) => {
   const { pool, client, login, user } = await namedUser(ctx, input);
   await throttle(ctx, client.id, ['recovery', 'codes']);
+  // Decided by the pool alone, before the user is looked at: every username hears the same.
+  if (pool.config.AccountRecoverySetting?.RecoveryMechanisms?.some((m) => m.Name === 'admin_only')) {
+    throw new NotAuthorizedException('Contact administrator to reset password.');
+  }
   if (!user) return noSuchUser(client, await simulatedCodeDelivery(ctx, pool, login, 'forgotPassword'));
   if (!user.enabled) throw new NotAuthorizedException('User is disabled.');
   const channel = recoveryChannel(pool, user);
