@@ -16,7 +16,8 @@ import { pageCursor, pageToken, poolClientOf, poolOf } from './common.js';
  * UpdateUserPool and AddCustomAttributes racing each other must not lose either write.
  */
 async function changePool(ctx: Ctx, poolId: string, change: (pool: LoadedPool) => { name?: string; config: PoolConfig }) {
-  for (let attempt = 0; attempt < 5; attempt++) {
+  // Each round one writer wins, and a loser's next read is fresh (its failed write cleared its cache).
+  for (let attempt = 0; attempt < 20; attempt++) {
     const pool = await poolOf(ctx, { UserPoolId: poolId });
     const next = change(pool);
     if (await ctx.repo.updatePool(pool.id, { name: next.name ?? pool.name, config: JSON.stringify(next.config), updated_at: ctx.now() }, pool.row.config)) return;
