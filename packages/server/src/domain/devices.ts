@@ -10,9 +10,7 @@ import type { Ctx } from './context.js';
 import type { LoadedPool } from './pools.js';
 import type { User } from './users.js';
 
-interface DeviceConfiguration { ChallengeRequiredOnNewDevice?: boolean; DeviceOnlyRememberedOnUserPrompt?: boolean }
-
-export const deviceConfiguration = (pool: LoadedPool) => pool.config.DeviceConfiguration as DeviceConfiguration | undefined;
+export const deviceConfiguration = (pool: LoadedPool) => pool.config.DeviceConfiguration;
 
 /** Whether a remembered device may sign in without MFA (after proving itself). */
 export const devicesBypassMfa = (pool: LoadedPool) => deviceConfiguration(pool)?.ChallengeRequiredOnNewDevice === true;

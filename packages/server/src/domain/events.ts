@@ -1,12 +1,13 @@
 import crypto from 'node:crypto';
 import type { Ctx } from './context.js';
 import type { AuthEvent } from '../storage/repository.js';
+import type { AuthEventType, ChallengeResponseType, EventResponseType, EventType } from '../shapes.js';
 
 // Per-user auth events, as Cognito's AdminListUserAuthEvents shows them. Each user keeps the newest
 // AUTH_EVENTS_KEPT; they go with the user. No risk scoring is done: every event says NoRisk.
 
-export type AuthEventKind = 'SignIn' | 'SignUp' | 'ForgotPassword' | 'PasswordChange' | 'ResendCode';
-export type AuthEventResponse = 'Pass' | 'Fail' | 'InProgress';
+export type AuthEventKind = EventType;
+export type AuthEventResponse = EventResponseType;
 export const AUTH_EVENTS_KEPT = 100;
 /** Older events beyond the kept ones are deleted in batches of up to this many, not one per event. */
 export const AUTH_EVENTS_SLACK = 20;
@@ -29,14 +30,14 @@ export async function recordAuthEvent(ctx: Ctx, user: { id: string; pool_id: str
 }
 
 /** Cognito's AuthEventType. CreationDate is epoch seconds on the wire. */
-export function authEventType(e: AuthEvent) {
+export function authEventType(e: AuthEvent): AuthEventType {
   return {
     EventId: e.id,
-    EventType: e.event_type,
+    EventType: e.event_type as AuthEventKind,
     CreationDate: e.created_at / 1000,
-    EventResponse: e.response,
+    EventResponse: e.response as AuthEventResponse,
     EventRisk: { RiskDecision: 'NoRisk', CompromisedCredentialsDetected: false },
-    ChallengeResponses: JSON.parse(e.challenges) as { ChallengeName: string; ChallengeResponse: string }[],
+    ChallengeResponses: JSON.parse(e.challenges) as ChallengeResponseType[],
     EventContextData: e.ip ? { IpAddress: e.ip } : {},
   };
 }

@@ -3,15 +3,12 @@
 // the pool's config: SMS MFA is on with an SmsConfiguration (its message SmsAuthenticationMessage),
 // TOTP with SoftwareTokenMfaConfiguration.Enabled, email with an EmailMfaConfiguration.
 import { FeatureUnavailableInTierException, InvalidParameterException } from '../errors.js';
+import type { GetUserPoolMfaConfigResponse, SetUserPoolMfaConfigRequest } from '../shapes.js';
 import type { LoadedPool, PoolConfig } from './pools.js';
 import { poolFactors } from './mfa.js';
 
-export interface MfaConfigRequest {
-  MfaConfiguration?: PoolConfig['MfaConfiguration'];
-  SmsMfaConfiguration?: { SmsAuthenticationMessage?: string; SmsConfiguration?: Record<string, unknown> };
-  SoftwareTokenMfaConfiguration?: { Enabled?: boolean };
-  EmailMfaConfiguration?: { Message?: string; Subject?: string };
-}
+/** What SetUserPoolMfaConfig sets here (WebAuthnConfiguration is the passkeys' own). */
+export type MfaConfigRequest = Pick<SetUserPoolMfaConfigRequest, 'MfaConfiguration' | 'SmsMfaConfiguration' | 'SoftwareTokenMfaConfiguration' | 'EmailMfaConfiguration'>;
 
 /**
  * MFA ON or OPTIONAL needs a factor to meet it with; email MFA needs the Essentials tier or above,
@@ -51,13 +48,13 @@ export function setMfaConfig(old: PoolConfig, req: MfaConfigRequest): PoolConfig
 }
 
 /** GetUserPoolMfaConfig's answer (also SetUserPoolMfaConfig's). */
-export function describeMfaConfig(pool: LoadedPool) {
+export function describeMfaConfig(pool: LoadedPool): GetUserPoolMfaConfigResponse {
   const c = pool.config;
-  const out: Record<string, unknown> = { MfaConfiguration: c.MfaConfiguration ?? 'OFF' };
+  const out: GetUserPoolMfaConfigResponse = { MfaConfiguration: c.MfaConfiguration ?? 'OFF' };
   if (c.SmsConfiguration) {
     out.SmsMfaConfiguration = { SmsConfiguration: c.SmsConfiguration, ...(c.SmsAuthenticationMessage ? { SmsAuthenticationMessage: c.SmsAuthenticationMessage } : {}) };
   }
-  out.SoftwareTokenMfaConfiguration = { Enabled: (c.SoftwareTokenMfaConfiguration as { Enabled?: boolean } | undefined)?.Enabled ?? false };
+  out.SoftwareTokenMfaConfiguration = { Enabled: c.SoftwareTokenMfaConfiguration?.Enabled ?? false };
   if (c.EmailMfaConfiguration) out.EmailMfaConfiguration = c.EmailMfaConfiguration;
   return out;
 }

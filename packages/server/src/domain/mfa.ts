@@ -17,7 +17,7 @@ export function poolFactors(pool: LoadedPool): MfaFactor[] {
   const c = pool.config;
   const out: MfaFactor[] = [];
   if (c.SmsConfiguration) out.push('SMS_MFA');
-  if ((c.SoftwareTokenMfaConfiguration as { Enabled?: boolean } | undefined)?.Enabled) out.push('SOFTWARE_TOKEN_MFA');
+  if (c.SoftwareTokenMfaConfiguration?.Enabled) out.push('SOFTWARE_TOKEN_MFA');
   if (c.EmailMfaConfiguration) out.push('EMAIL_OTP');
   return out;
 }
@@ -68,8 +68,8 @@ export function mfaChannel(user: User, factor: 'SMS_MFA' | 'EMAIL_OTP', email?: 
 
 /** The pool's MFA message for a factor (Cognito's defaults where it sets none). */
 export function mfaMessage(pool: LoadedPool, factor: 'SMS_MFA' | 'EMAIL_OTP'): OtpMessage {
-  if (factor === 'SMS_MFA') return { subject: '', body: pool.config.SmsAuthenticationMessage as string | undefined ?? 'Your authentication code is {####}. ' };
-  const e = (pool.config.EmailMfaConfiguration ?? {}) as { Message?: string; Subject?: string };
+  if (factor === 'SMS_MFA') return { subject: '', body: pool.config.SmsAuthenticationMessage ?? 'Your authentication code is {####}. ' };
+  const e = pool.config.EmailMfaConfiguration ?? {};
   return { subject: e.Subject ?? 'Your sign-in code', body: e.Message ?? 'Your sign-in code is {####}.' };
 }
 

@@ -1,64 +1,54 @@
 // Remembered devices: ConfirmDevice after a sign-in that handed out NewDeviceMetadata, and the
 // user's and admins' views of a user's devices.
-import { adminOp, publicOp } from '../wire/operations.js';
+import { op } from '../wire/operations.js';
 import type { Ctx } from '../domain/context.js';
-import type { Input } from '../wire/input.js';
-import { adminFindUser } from '../domain/users.js';
+import { adminFindUser, type User } from '../domain/users.js';
 import { confirmDevice, deviceType, forgetDevice, listDevices, ownDevice, setDeviceStatus } from '../domain/devices.js';
-import { pageCursor, pageToken } from '../domain/pool-config.js';
-import { authenticated, poolOf, usernameRule } from './common.js';
+import { authenticated, pageCursor, pageToken, poolOf } from './common.js';
 
-const deviceKey = (input: Input) => input.str('DeviceKey');
-const rememberedStatus = (input: Input) => input.optStr('DeviceRememberedStatus') as 'remembered' | 'not_remembered' | undefined;
-
-async function adminUser(ctx: Ctx, input: Input) {
-  const pool = await poolOf(ctx, input);
-  return adminFindUser(ctx, pool, input.str('Username', usernameRule));
+async function adminUser(ctx: Ctx, input: { UserPoolId: string; Username: string }) {
+  return adminFindUser(ctx, await poolOf(ctx, input), input.Username);
 }
 
-async function devicePage(ctx: Ctx, input: Input, user: Parameters<typeof listDevices>[1]) {
-  const { devices, next } = await listDevices(ctx, user, input.optInt('Limit', 0, 60) || 60, pageCursor(input, 'PaginationToken'));
+async function devicePage(ctx: Ctx, input: { Limit?: number; PaginationToken?: string }, user: User) {
+  const { devices, next } = await listDevices(ctx, user, input.Limit || 60, pageCursor(input.PaginationToken, 'PaginationToken'));
   return { Devices: devices, PaginationToken: pageToken(next) };
 }
 
-publicOp('ConfirmDevice', async (ctx, input) => {
+op('ConfirmDevice', async (ctx, input) => {
   const { pool, user } = await authenticated(ctx, input);
-  const config = input.optObj('DeviceSecretVerifierConfig')?.raw as { PasswordVerifier?: string; Salt?: string } | undefined;
-  return confirmDevice(ctx, pool, user, deviceKey(input), input.optStr('DeviceName'), config);
+  return confirmDevice(ctx, pool, user, input.DeviceKey, input.DeviceName, input.DeviceSecretVerifierConfig);
 });
 
-publicOp('ListDevices', async (ctx, input) => devicePage(ctx, input, (await authenticated(ctx, input)).user));
+op('ListDevices', async (ctx, input) => devicePage(ctx, input, (await authenticated(ctx, input)).user));
 
-publicOp('GetDevice', async (ctx, input) => {
-  const { user } = await authenticated(ctx, input);
-  return { Device: deviceType(await ownDevice(ctx, user, deviceKey(input))) };
+op('GetDevice', async (ctx, input) => {
+  const { user } = await authenticated(ctx, { AccessToken: input.AccessToken ?? '' });
+  return { Device: deviceType(await ownDevice(ctx, user, input.DeviceKey)) };
 });
 
-publicOp('UpdateDeviceStatus', async (ctx, input) => {
+op('UpdateDeviceStatus', async (ctx, input) => {
   const { user } = await authenticated(ctx, input);
-  await setDeviceStatus(ctx, user, deviceKey(input), rememberedStatus(input));
+  await setDeviceStatus(ctx, user, input.DeviceKey, input.DeviceRememberedStatus);
   return {};
 });
 
-publicOp('ForgetDevice', async (ctx, input) => {
-  const { user } = await authenticated(ctx, input);
-  await forgetDevice(ctx, user, deviceKey(input));
+op('ForgetDevice', async (ctx, input) => {
+  const { user } = await authenticated(ctx, { AccessToken: input.AccessToken ?? '' });
+  await forgetDevice(ctx, user, input.DeviceKey);
   return {};
 });
 
-adminOp('AdminListDevices', async (ctx, input) => devicePage(ctx, input, await adminUser(ctx, input)));
+op('AdminListDevices', async (ctx, input) => devicePage(ctx, input, await adminUser(ctx, input)));
 
-adminOp('AdminGetDevice', async (ctx, input) => {
-  const user = await adminUser(ctx, input);
-  return { Device: deviceType(await ownDevice(ctx, user, deviceKey(input))) };
-});
+op('AdminGetDevice', async (ctx, input) => ({ Device: deviceType(await ownDevice(ctx, await adminUser(ctx, input), input.DeviceKey)) }));
 
-adminOp('AdminUpdateDeviceStatus', async (ctx, input) => {
-  await setDeviceStatus(ctx, await adminUser(ctx, input), deviceKey(input), rememberedStatus(input));
+op('AdminUpdateDeviceStatus', async (ctx, input) => {
+  await setDeviceStatus(ctx, await adminUser(ctx, input), input.DeviceKey, input.DeviceRememberedStatus);
   return {};
 });
 
-adminOp('AdminForgetDevice', async (ctx, input) => {
-  await forgetDevice(ctx, await adminUser(ctx, input), deviceKey(input));
+op('AdminForgetDevice', async (ctx, input) => {
+  await forgetDevice(ctx, await adminUser(ctx, input), input.DeviceKey);
   return {};
 });

@@ -1,4 +1,4 @@
-import { publicOp } from '../wire/operations.js';
+import { op } from '../wire/operations.js';
 import { InvalidParameterException, NotAuthorizedException, UserNotFoundException } from '../errors.js';
 import type { Ctx } from '../domain/context.js';
 import type { LoadedClient, LoadedPool } from '../domain/pools.js';
@@ -11,10 +11,9 @@ import { checkPassword } from '../domain/password-policy.js';
 import { passwordPolicy, hidesUsers, lookupKey } from '../domain/pools.js';
 import type { Channel, CodeDeliveryDetails } from '../domain/messages.js';
 import { issueDecoyCode, recordDecoyEvent, simulatedDestination } from '../domain/decoys.js';
-import { clientOf, codeRule, usernameRule } from './common.js';
+import { clientOf } from './common.js';
 import { throttle } from '../domain/limits.js';
 import { recordAuthEvent, type AuthEventKind } from '../domain/events.js';
-import type { Input } from '../wire/input.js';
 
 /** Where a sign-up code goes: the first auto-verified attribute the user has. */
 function signUpChannel(pool: LoadedPool, user: User) {
@@ -84,10 +83,10 @@ async function sendSignUpCode(ctx: Ctx, pool: LoadedPool, user: User) {
 }
 
 /** The client, the username and the user it names, for the unsigned per-user operations. */
-async function namedUser(ctx: Ctx, input: Input) {
+async function namedUser(ctx: Ctx, input: { ClientId: string; Username: string; SecretHash?: string }) {
   const { pool, client } = await clientOf(ctx, input);
-  const login = input.str('Username', usernameRule);
-  checkSecretHash(client, login, input.optStr('SecretHash', { max: 128 }));
+  const login = input.Username;
+  checkSecretHash(client, login, input.SecretHash);
   return { pool, client, login, user: await findUser(ctx, pool, login) };
 }
 
@@ -98,14 +97,14 @@ function noSuchUser<T>(client: LoadedClient, hidden: T | Error | (() => Promise<
   return typeof hidden === 'function' ? (hidden as () => Promise<T>)() : hidden;
 }
 
-publicOp('SignUp', async (ctx, input) => {
+op('SignUp', async (ctx, input) => {
   const { pool, client } = await clientOf(ctx, input);
   // A sign-up spends the caller's sign-up allowance, and its code allowance when the pool sends a code.
   await throttle(ctx, client.id, pool.config.AutoVerifiedAttributes?.length ? ['signUp', 'codes'] : ['signUp']);
-  const login = input.str('Username', usernameRule);
-  const password = input.optStr('Password', { max: 256 });
-  const given = input.optAttributes('UserAttributes') ?? [];
-  checkSecretHash(client, login, input.optStr('SecretHash', { max: 128 }));
+  const login = input.Username;
+  const password = input.Password;
+  const given = input.UserAttributes ?? [];
+  checkSecretHash(client, login, input.SecretHash);
   if (pool.config.AdminCreateUserConfig?.AllowAdminCreateUserOnly) throw new NotAuthorizedException('SignUp is not permitted for this user pool');
   if (!password) throw new InvalidParameterException('A password is required to sign up.');
   // People cannot vouch for their own email or phone: verification comes from the code.
@@ -139,10 +138,10 @@ publicOp('SignUp', async (ctx, input) => {
   return { UserConfirmed: false, UserSub: sub, ...(delivery ? { CodeDeliveryDetails: delivery } : {}) };
 });
 
-publicOp('ConfirmSignUp', async (ctx, input) => {
+op('ConfirmSignUp', async (ctx, input) => {
   const { pool, client, login, user } = await namedUser(ctx, input);
-  const code = input.str('ConfirmationCode', codeRule);
-  if (!user) return noSuchUser(client, hidesUsers(client) ? await useCodeOfNobody(ctx, pool.id, lookupKey(pool, login), 'signUp') : noCodeForUnknownUser());
+  const code = input.ConfirmationCode;
+  if (!user) return noSuchUser<never>(client, hidesUsers(client) ? await useCodeOfNobody(ctx, pool.id, lookupKey(pool, login), 'signUp') : noCodeForUnknownUser());
   if (user.status !== 'UNCONFIRMED') throw new NotAuthorizedException(`User cannot be confirmed. Current status is ${user.status}`);
   const channel = signUpChannel(pool, user);
   const attribute = channel?.attribute ?? 'email';
@@ -158,7 +157,7 @@ publicOp('ConfirmSignUp', async (ctx, input) => {
   return { Session };
 });
 
-publicOp('ResendConfirmationCode', async (ctx, input) => {
+op('ResendConfirmationCode', async (ctx, input) => {
   const { pool, client, login, user } = await namedUser(ctx, input);
   await throttle(ctx, client.id, ['codes']);
   if (!user) return noSuchUser(client, () => simulatedCodeDelivery(ctx, pool, login, 'signUp', 'ResendCode'));
@@ -169,9 +168,13 @@ publicOp('ResendConfirmationCode', async (ctx, input) => {
   return { CodeDeliveryDetails: delivery };
 });
 
-publicOp('ForgotPassword', async (ctx, input) => {
+op('ForgotPassword', async (ctx, input) => {
   const { pool, client, login, user } = await namedUser(ctx, input);
   await throttle(ctx, client.id, ['recovery', 'codes']);
+  // Decided by the pool alone, before the user is looked at: every username hears the same.
+  if (pool.config.AccountRecoverySetting?.RecoveryMechanisms?.some((m) => m.Name === 'admin_only')) {
+    throw new NotAuthorizedException('Contact administrator to reset password.');
+  }
   if (!user) return noSuchUser(client, () => simulatedCodeDelivery(ctx, pool, login, 'forgotPassword', 'ForgotPassword'));
   if (!user.enabled) throw new NotAuthorizedException('User is disabled.');
   const channel = recoveryChannel(pool, user);
@@ -182,10 +185,10 @@ publicOp('ForgotPassword', async (ctx, input) => {
   return { CodeDeliveryDetails: delivery };
 });
 
-publicOp('ConfirmForgotPassword', async (ctx, input) => {
+op('ConfirmForgotPassword', async (ctx, input) => {
   const { pool, client, login, user } = await namedUser(ctx, input);
-  const code = input.str('ConfirmationCode', codeRule);
-  const password = input.str('Password', { max: 256 });
+  const code = input.ConfirmationCode;
+  const password = input.Password;
   await throttle(ctx, client.id, ['recovery']);
   // The policy is checked before the user is looked at, so a weak password tells nothing about who exists.
   checkPassword(password, passwordPolicy(pool));

@@ -31,7 +31,8 @@ export interface Repository {
 
   createPool(pool: Insertable<PoolTable>, key: Insertable<PoolKeyTable>): Promise<void>;
   getPool(id: string): Promise<Pool | undefined>;
-  updatePool(id: string, patch: Updateable<PoolTable>): Promise<void>;
+  /** With `ifConfig`, only while the stored config is exactly that text (false when another write came first). */
+  updatePool(id: string, patch: Updateable<PoolTable>, ifConfig?: string): Promise<boolean>;
   deletePool(id: string): Promise<boolean>;
   listPools(limit: number, after?: string): Promise<Page<Pool>>;
   getPoolKeys(poolId: string): Promise<PoolKey[]>;
@@ -49,6 +50,8 @@ export interface Repository {
   updateUser(poolId: string, id: string, patch: Updateable<UserTable>): Promise<void>;
   deleteUser(poolId: string, id: string): Promise<boolean>;
   listUsers(poolId: string, filter: UserFilter | undefined, limit: number, after?: string): Promise<Page<UserRow>>;
+  /** How many users a pool has, counted on an index alone (no table rows are read). */
+  countUsers(poolId: string): Promise<number>;
   /**
    * Counts a sign-in attempt before its password is compared, unless the user is locked, in one
    * conditional statement: false when locked (nothing counted). The count that reaches
@@ -247,7 +250,11 @@ export class KyselyRepository implements Repository {
     });
   }
   getPool(id: string) { return this.db.selectFrom('pools').selectAll().where('id', '=', id).executeTakeFirst(); }
-  async updatePool(id: string, patch: Updateable<PoolTable>) { await this.db.updateTable('pools').set(patch).where('id', '=', id).execute(); }
+  async updatePool(id: string, patch: Updateable<PoolTable>, ifConfig?: string) {
+    let q = this.db.updateTable('pools').set(patch).where('id', '=', id);
+    if (ifConfig !== undefined) q = q.where('config', '=', ifConfig);
+    return Number((await q.executeTakeFirst()).numUpdatedRows) > 0;
+  }
   async deletePool(id: string) {
     // Challenge sessions have no foreign key; everything else cascades from the pool and its users.
     return this.db.transaction().execute(async (tx) => {
@@ -332,6 +339,11 @@ export class KyselyRepository implements Repository {
       else q = q.where(column, '>=', filter.value).where(column, '<', filter.value + '\u{10FFFF}');
     }
     return page(await q.execute(), limit, (u) => u.username_key);
+  }
+  async countUsers(poolId: string) {
+    // (pool_id, username_key) covers the condition: SQLite and PostgreSQL count from the index.
+    const row = await this.db.selectFrom('users').select((eb) => eb.fn.countAll<number | string>().as('n')).where('pool_id', '=', poolId).executeTakeFirstOrThrow();
+    return Number(row.n);
   }
   private filterColumn(attribute: string) {
     const pg = this.dialect === 'postgres';
