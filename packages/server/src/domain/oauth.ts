@@ -2,13 +2,35 @@
 // scopes and redirect URIs, single-use authorization codes with PKCE, single sign-on sessions, and
 // the token endpoint's grants. The HTTP side is src/hosted/.
 import crypto from 'node:crypto';
-import { CognitoError } from '../errors.js';
+import { CognitoError, InvalidParameterException } from '../errors.js';
 import type { Ctx } from './context.js';
-import type { LoadedClient, LoadedPool } from './pools.js';
+import type { ClientConfig, LoadedClient, LoadedPool } from './pools.js';
 import { randomToken, safeEqual, sha256 } from './secrets.js';
 import { parseUser, type User } from './users.js';
 import { refreshTokens, userGroups } from './signin/index.js';
 import { USER_ADMIN_SCOPE } from './tokens.js';
+
+/**
+ * The OAuth settings of an app client, checked as Cognito checks them when the client is created or
+ * updated: flows that go together, scopes that exist, providers that exist.
+ */
+export async function checkOAuthSettings(ctx: Ctx, pool: LoadedPool, c: ClientConfig, hasSecret: boolean) {
+  const flows = c.AllowedOAuthFlows ?? [];
+  if (c.AllowedOAuthFlowsUserPoolClient && (!flows.length || !c.AllowedOAuthScopes?.length)) {
+    throw new InvalidParameterException('AllowedOAuthFlows and AllowedOAuthScopes are required when AllowedOAuthFlowsUserPoolClient is true.');
+  }
+  if (flows.includes('client_credentials') && flows.length > 1) throw new InvalidParameterException('client_credentials flow can not be selected along with code flow or implicit flow.');
+  if (flows.includes('client_credentials') && !hasSecret) throw new InvalidParameterException('client_credentials flow can not be selected if client does not have a client secret.');
+  if (c.AllowedOAuthFlowsUserPoolClient && (flows.includes('code') || flows.includes('implicit')) && !c.CallbackURLs?.length) {
+    throw new InvalidParameterException('CallbackURLs are required for the code and implicit flows.');
+  }
+  for (const s of c.AllowedOAuthScopes ?? []) {
+    if (!(STANDARD_SCOPES as readonly string[]).includes(s) && !(await resourceScopeExists(ctx, pool, s))) throw new InvalidParameterException(`Invalid scope requested: ${s}`);
+  }
+  for (const p of c.SupportedIdentityProviders ?? []) {
+    if (p !== 'COGNITO' && !(await ctx.repo.getIdentityProvider(pool.id, p))) throw new InvalidParameterException(`The provider ${p} does not exist for User Pool ${pool.id}`);
+  }
+}
 
 /** An OAuth protocol error (RFC 6749 section 5.2): `error` is the code clients branch on. */
 export class OAuthError extends Error {

@@ -607,10 +607,7 @@ export function clientConfig(input: Input, pool: LoadedPool, ClientName: string,
   checkClientAttributes(pool, WriteAttributes, 'write', verb);
 
   const SupportedIdentityProviders = list(input, 'SupportedIdentityProviders', { min: 1, max: 32, pattern: /^[\p{L}\p{M}\p{S}\p{N}\p{P}\p{Z}]+$/u });
-  for (const p of SupportedIdentityProviders ?? []) {
-    // Only the pool's own directory exists here: this server has no federated identity providers.
-    if (p !== 'COGNITO') throw invalid(`The provider ${p} does not exist for User Pool ${pool.id}`);
-  }
+  // Whether each provider exists is checked with the store (domain/oauth.ts checkOAuthSettings).
   const urlRule = { min: 1, max: 1024, pattern: /^[\p{L}\p{M}\p{S}\p{N}\p{P}]+$/u, maxItems: 100 };
   const CallbackURLs = list(input, 'CallbackURLs', urlRule);
   const LogoutURLs = list(input, 'LogoutURLs', urlRule);

@@ -6,3 +6,4 @@ import './pools.js';
 import './groups.js';
 import './auth-events.js';
 import './user-import.js';
+import './hosted.js';

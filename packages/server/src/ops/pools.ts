@@ -9,6 +9,7 @@ import {
   pageCursor, pageLimit, pageToken, seconds, updatePoolConfig,
 } from '../domain/pool-config.js';
 import { poolClientOf, poolOf } from './common.js';
+import { checkOAuthSettings } from '../domain/oauth.js';
 
 adminOp('CreateUserPool', async (ctx, input) => {
   const name = input.str('PoolName', nameRule);
@@ -64,6 +65,7 @@ adminOp('CreateUserPoolClient', async (ctx, input) => {
   const config = clientConfig(input, pool, name, 'creating');
   const id = newClientId();
   const secret = given ?? (generate ? newClientSecret() : undefined);
+  await checkOAuthSettings(ctx, pool, config, secret !== undefined);
   const now = ctx.now();
   const row = {
     id, pool_id: pool.id, name, config: JSON.stringify(config), created_at: now, updated_at: now,
@@ -83,6 +85,7 @@ adminOp('UpdateUserPoolClient', async (ctx, input) => {
   const name = input.optStr('ClientName', { min: 1, ...nameRule }) ?? client.name;
   // As in Cognito, settings the request leaves out go back to their defaults; the secret stays.
   const config = clientConfig(input, pool, name, 'updating');
+  await checkOAuthSettings(ctx, pool, config, client.secret !== null);
   const now = ctx.now();
   const patch = { name, config: JSON.stringify(config), updated_at: now };
   await ctx.repo.updateClient(client.id, patch);
