@@ -48,7 +48,11 @@ test('Amplify signInWithRedirect() goes through the managed login page over HTTP
   assert.ok(user.username);
 
   // signOut(): revokes the refresh token, then /logout ends the managed login's session and returns to the app.
-  await Promise.all([page.waitForURL((u) => u.href.startsWith(app.url) && !u.href.includes('code=')), page.evaluate(() => { void (window as any).app.signOut(); })]);
+  const logout = page.waitForRequest((r) => r.url().includes('/logout?'));
+  await page.evaluate(() => { void (window as any).app.signOut(); });
+  assert.match((await logout).url(), new RegExp(`/logout\\?client_id=${clientId}&logout_uri=`));
+  await page.waitForURL((u) => u.href.startsWith(app.url));
+  await page.waitForLoadState('load');
   await page.waitForFunction(() => !!(window as any).app);
   assert.equal(await page.evaluate(() => (window as any).app.tokens()), null, 'the app holds no tokens');
   const cookies = await context.cookies(gh.url.replace('127.0.0.1', 'localhost'));
