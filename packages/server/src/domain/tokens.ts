@@ -31,6 +31,7 @@ export async function generatePoolKey(secrets: Secrets, poolId: string, now: num
 const b64json = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
 
 const boolAttrs = new Set(['email_verified', 'phone_number_verified']);
+const safeParse = (v: string) => { try { return JSON.parse(v); } catch { return v; } };
 
 /** Issues and checks Cognito-shaped JWTs and opaque refresh tokens. Keys are cached per pool. */
 export class TokenService {
@@ -88,7 +89,8 @@ export class TokenService {
     const idAttrs: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(user.attributes)) {
       if (k === 'sub' || (readable && !readable.includes(k))) continue;
-      idAttrs[k] = boolAttrs.has(k) ? v === 'true' : v;
+      // identities (federated users) is JSON in the store and an array in the token, as Cognito's.
+      idAttrs[k] = boolAttrs.has(k) ? v === 'true' : k === 'identities' ? safeParse(v) : v;
     }
     const scope = opts.scopes ?? USER_ADMIN_SCOPE;
     const withId = opts.scopes === undefined || opts.scopes.split(' ').includes('openid');

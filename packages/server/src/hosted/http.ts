@@ -39,7 +39,7 @@ export function cookiesOf(req: FastifyRequest): Record<string, string> {
 /** Whether the browser reached us over HTTPS (directly, or through a trusted proxy that says so). */
 export const isSecure = (req: FastifyRequest) => req.protocol === 'https';
 
-export function setCookie(reply: FastifyReply, req: FastifyRequest, name: string, value: string, o: { maxAgeS?: number; sameSite?: 'Lax' | 'Strict' } = {}) {
+export function setCookie(reply: FastifyReply, req: FastifyRequest, name: string, value: string, o: { maxAgeS?: number; sameSite?: 'Lax' | 'Strict' | 'None' } = {}) {
   const parts = [`${name}=${encodeURIComponent(value)}`, 'Path=/', 'HttpOnly', `SameSite=${o.sameSite ?? 'Lax'}`];
   if (isSecure(req)) parts.push('Secure');
   if (o.maxAgeS !== undefined) parts.push(`Max-Age=${o.maxAgeS}`);

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Ctx } from '../domain/context.js';
 import { registerDiscovery, registerEndpoints } from './endpoints.js';
 import { registerPages } from './pages.js';
+import { registerFederation } from './federation.js';
 
 export function registerHosted(app: FastifyInstance, ctx: Ctx) {
   registerDiscovery(app, ctx);
@@ -18,5 +19,6 @@ export function registerHosted(app: FastifyInstance, ctx: Ctx) {
   for (const base of ['', '/:domain']) {
     registerEndpoints(app, ctx, base);
     registerPages(app, ctx, base);
+    registerFederation(app, ctx, base);
   }
 }

@@ -7,3 +7,4 @@ import './groups.js';
 import './auth-events.js';
 import './user-import.js';
 import './hosted.js';
+import './identity-providers.js';
