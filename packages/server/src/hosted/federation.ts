@@ -134,7 +134,10 @@ export function registerFederation(app: FastifyInstance, ctx: Ctx, base: string)
 /** A provider's answer that did not hold: the app hears it at its redirect URI, the log says why. */
 function federationFailed(ctx: Ctx, reply: FastifyReply, flow: Flow, provider: Provider, e: unknown) {
   if (e instanceof AppRedirect || e instanceof PageError) return refuse(reply, e);
-  const why = e instanceof OAuthError ? e.description : String((e as Error)?.message ?? e);
+  // openid-client names the ID token claim that failed a few causes down (iss, aud, nonce, ...).
+  let claim: string | undefined;
+  for (let c: any = e, i = 0; c && i < 4 && !claim; c = c.cause, i++) claim = typeof c.claim === 'string' ? c.claim : undefined;
+  const why = e instanceof OAuthError ? e.description : `${String((e as Error)?.message ?? e)}${claim ? ` (${claim})` : ''}`;
   ctx.log.warn('federated sign-in refused', { provider: provider.name, reason: why.slice(0, 200) });
   const shown = e instanceof OAuthError ? e : fail(`The identity provider's answer was refused: ${why.slice(0, 200)}`);
   return redirectError(reply, flow.req.redirectUri, shown, flow.req.state, flow.req.responseType === 'token');

@@ -39,7 +39,7 @@ export function pkce() {
   return { verifier, challenge: crypto.createHash('sha256').update(verifier).digest('base64url') };
 }
 
-export interface Answer { status: number; location?: string; text: string; headers: Headers }
+export interface Answer { status: number; location?: string; text: string; headers: Headers; url: string }
 
 /** Follows nothing by itself; keeps cookies per host, as a browser would. */
 export class Walker {
@@ -55,17 +55,27 @@ export class Walker {
     }
   }
   async get(path: string): Promise<Answer> {
-    const res = await fetch(path.startsWith('http') ? path : this.base + path, { redirect: 'manual', headers: { cookie: this.cookieHeader() } });
+    const url = path.startsWith('http') ? path : this.base + path;
+    const res = await fetch(url, { redirect: 'manual', headers: { cookie: this.cookieHeader() } });
     this.keep(res);
-    return { status: res.status, location: res.headers.get('location') ?? undefined, text: await res.text(), headers: res.headers };
+    return { status: res.status, location: res.headers.get('location') ?? undefined, text: await res.text(), headers: res.headers, url };
   }
   async post(path: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<Answer> {
-    const res = await fetch(path.startsWith('http') ? path : this.base + path, {
+    const url = path.startsWith('http') ? path : this.base + path;
+    const res = await fetch(url, {
       method: 'POST', redirect: 'manual', body: new URLSearchParams(form).toString(),
       headers: { cookie: this.cookieHeader(), 'content-type': 'application/x-www-form-urlencoded', ...headers },
     });
     this.keep(res);
-    return { status: res.status, location: res.headers.get('location') ?? undefined, text: await res.text(), headers: res.headers };
+    return { status: res.status, location: res.headers.get('location') ?? undefined, text: await res.text(), headers: res.headers, url };
+  }
+  /** Follows redirects anywhere (an identity provider too) until a page answers or one goes to `stopAt`. */
+  async followAll(a: Answer, stopAt: string): Promise<Answer> {
+    for (let i = 0; i < 20 && [301, 302, 303, 307].includes(a.status) && a.location && !a.location.startsWith(stopAt); i++) {
+      const next = a.location.startsWith('/') ? new URL(a.location, a.url).href : a.location;
+      a = await this.get(next);
+    }
+    return a;
   }
   /** Follows redirects on this server until a page answers or one leaves for another host. */
   async follow(a: Answer): Promise<Answer> {
@@ -82,7 +92,7 @@ export function formOn(html: string, actionPart = ''): { action: string; fields:
   const f = forms.find((m) => decode(m[1]).includes(actionPart));
   assert.ok(f, `no form with action ${actionPart} in:\n${html.slice(0, 2000)}`);
   const fields: Record<string, string> = {};
-  for (const m of f[2].matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) fields[decode(m[1])] = decode(m[2]);
+  for (const m of f[2].matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)"\s*\/?>/g)) fields[decode(m[1])] = decode(m[2]);
   return { action: decode(f[1]), fields };
 }
 
