@@ -7,7 +7,6 @@ import { loadClient, type LoadedClient, type LoadedPool } from '../domain/pools.
 import type { User } from '../domain/users.js';
 import { checkAuthorize, implicitTokens, issueCode, OAuthError, registeredRedirect, startSsoSession, SSO_TTL_MS, type AuthorizeRequest } from '../domain/oauth.js';
 import { operations, type RequestInfo } from '../wire/operations.js';
-import { Input } from '../wire/input.js';
 import { cognitoModel } from '../wire/model.js';
 import { secretHash } from '../domain/signin/index.js';
 import { pageHeaders, setCookie, withParams, type Params } from './http.js';
@@ -126,6 +125,5 @@ export async function callOperation(ctx: Ctx, name: string, body: Record<string,
   const op = operations.get(name);
   if (!op || op.signed) throw new Error(`no public operation ${name}`);
   if (client?.secret && typeof body.Username === 'string') body = { ...body, SecretHash: secretHash(client, body.Username) };
-  cognitoModel().validateInput(name, body);
-  return op.handler(ctx, new Input(body), info);
+  return op.handler(ctx, cognitoModel().readInput(name, body as never) as object, info);
 }

@@ -199,7 +199,7 @@ export function registerPages(app: FastifyInstance, ctx: Ctx, base: string) {
       const again = !/session/i.test(e.message) && ['CodeMismatchException', 'InvalidPasswordException', 'InvalidParameterException'].includes(e.name);
       if (again) {
         const params = safeJson<Record<string, string>>(f.params, {});
-        return challengePage(req, reply, flow, look, { ChallengeName: name, Session: f.session, ChallengeParameters: params }, login, messageOf(e));
+        return challengePage(req, reply, flow, look, { ChallengeName: name as ChallengeAnswer['ChallengeName'], Session: f.session, ChallengeParameters: params }, login, messageOf(e));
       }
       return loginPage(reply, req, flow, look, { error: messageOf(e), username: login });
     }

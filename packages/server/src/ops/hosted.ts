@@ -1,18 +1,18 @@
 // The hosted sign-in's admin operations: resource servers (client_credentials scopes), UI
 // customization of the managed login, and the pool's domain prefix.
-import { adminOp } from '../wire/operations.js';
+import { op } from '../wire/operations.js';
 import { InvalidParameterException, ResourceNotFoundException } from '../errors.js';
 import { UniqueViolation } from '../storage/repository.js';
 import { loadClient } from '../domain/pools.js';
-import { pageCursor, pageLimit, pageToken, seconds } from '../domain/pool-config.js';
-import { poolOf } from './common.js';
-import type { Input } from '../wire/input.js';
+import { seconds } from '../domain/pool-config.js';
+import type { ResourceServerScopeType, ResourceServerType, UICustomizationType } from '../shapes.js';
+import { pageCursor, pageToken, poolOf } from './common.js';
 import type { Ctx } from '../domain/context.js';
 
-interface Scope { ScopeName: string; ScopeDescription: string }
+type Scope = ResourceServerScopeType;
 
-function scopesOf(input: Input): Scope[] {
-  const raw = (input.raw.Scopes as Scope[] | undefined) ?? [];
+function scopesOf(input: { Scopes?: Scope[] }): Scope[] {
+  const raw = input.Scopes ?? [];
   const names = new Set<string>();
   for (const s of raw) {
     if (names.has(s.ScopeName)) throw new InvalidParameterException(`Duplicate scope name ${s.ScopeName}.`);
@@ -21,13 +21,13 @@ function scopesOf(input: Input): Scope[] {
   return raw.map((s) => ({ ScopeName: s.ScopeName, ScopeDescription: s.ScopeDescription }));
 }
 
-const describeServer = (r: { pool_id: string; identifier: string; name: string; scopes: string }) => ({
+const describeServer = (r: { pool_id: string; identifier: string; name: string; scopes: string }): ResourceServerType => ({
   UserPoolId: r.pool_id, Identifier: r.identifier, Name: r.name, Scopes: JSON.parse(r.scopes) as Scope[],
 });
 
-adminOp('CreateResourceServer', async (ctx, input) => {
+op('CreateResourceServer', async (ctx, input) => {
   const pool = await poolOf(ctx, input);
-  const row = { pool_id: pool.id, identifier: input.str('Identifier'), name: input.str('Name'), scopes: JSON.stringify(scopesOf(input)) };
+  const row = { pool_id: pool.id, identifier: input.Identifier, name: input.Name, scopes: JSON.stringify(scopesOf(input)) };
   try {
     await ctx.repo.createResourceServer(row);
   } catch (e) {
@@ -37,32 +37,32 @@ adminOp('CreateResourceServer', async (ctx, input) => {
   return { ResourceServer: describeServer(row) };
 });
 
-async function serverOf(ctx: Ctx, input: Input) {
+async function serverOf(ctx: Ctx, input: { UserPoolId: string; Identifier: string }) {
   const pool = await poolOf(ctx, input);
-  const row = await ctx.repo.getResourceServer(pool.id, input.str('Identifier'));
-  if (!row) throw new ResourceNotFoundException(`Resource server ${input.str('Identifier')} does not exist.`);
+  const row = await ctx.repo.getResourceServer(pool.id, input.Identifier);
+  if (!row) throw new ResourceNotFoundException(`Resource server ${input.Identifier} does not exist.`);
   return { pool, row };
 }
 
-adminOp('DescribeResourceServer', async (ctx, input) => ({ ResourceServer: describeServer((await serverOf(ctx, input)).row) }));
+op('DescribeResourceServer', async (ctx, input) => ({ ResourceServer: describeServer((await serverOf(ctx, input)).row) }));
 
-adminOp('UpdateResourceServer', async (ctx, input) => {
+op('UpdateResourceServer', async (ctx, input) => {
   const { pool, row } = await serverOf(ctx, input);
   // As in Cognito, the request replaces the server: scopes left out are gone.
-  const next = { ...row, name: input.str('Name'), scopes: JSON.stringify(scopesOf(input)) };
+  const next = { ...row, name: input.Name, scopes: JSON.stringify(scopesOf(input)) };
   await ctx.repo.updateResourceServer(pool.id, row.identifier, { name: next.name, scopes: next.scopes });
   return { ResourceServer: describeServer(next) };
 });
 
-adminOp('DeleteResourceServer', async (ctx, input) => {
+op('DeleteResourceServer', async (ctx, input) => {
   const { pool, row } = await serverOf(ctx, input);
   await ctx.repo.deleteResourceServer(pool.id, row.identifier);
   return {};
 });
 
-adminOp('ListResourceServers', async (ctx, input) => {
+op('ListResourceServers', async (ctx, input) => {
   const pool = await poolOf(ctx, input);
-  const page = await ctx.repo.listResourceServers(pool.id, pageLimit(input, 'MaxResults', { min: 1, def: 50 }), pageCursor(input));
+  const page = await ctx.repo.listResourceServers(pool.id, input.MaxResults || 50, pageCursor(input.NextToken));
   return { ResourceServers: page.items.map(describeServer), ...(page.next ? { NextToken: pageToken(page.next) } : {}) };
 });
 
@@ -71,15 +71,15 @@ adminOp('ListResourceServers', async (ctx, input) => {
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
 const JPEG = Buffer.from([0xff, 0xd8, 0xff]);
 
-adminOp('SetUICustomization', async (ctx, input) => {
+op('SetUICustomization', async (ctx, input) => {
   const pool = await poolOf(ctx, input);
-  const clientId = input.optStr('ClientId') ?? 'ALL';
+  const clientId = input.ClientId ?? 'ALL';
   if (clientId !== 'ALL') {
     const { client } = await loadClient(ctx, clientId);
     if (client.poolId !== pool.id) throw new ResourceNotFoundException(`User pool client ${clientId} does not exist.`);
   }
-  const css = input.optStr('CSS') ?? null;
-  const image = input.optStr('ImageFile') ?? null;
+  const css = input.CSS ?? null;
+  const image = input.ImageFile ?? null;
   if (image !== null) {
     const bytes = Buffer.from(image, 'base64');
     // The pages show it as a PNG or JPEG image and nothing else.
@@ -93,14 +93,14 @@ adminOp('SetUICustomization', async (ctx, input) => {
   return { UICustomization: describeUi(ctx, pool.id, clientId, { css, image, created_at: old?.created_at ?? now, updated_at: now }) };
 });
 
-adminOp('GetUICustomization', async (ctx, input) => {
+op('GetUICustomization', async (ctx, input) => {
   const pool = await poolOf(ctx, input);
-  const clientId = input.optStr('ClientId') ?? 'ALL';
+  const clientId = input.ClientId ?? 'ALL';
   const row = (await ctx.repo.getUiCustomization(pool.id, clientId)) ?? (clientId !== 'ALL' ? await ctx.repo.getUiCustomization(pool.id, 'ALL') : undefined);
   return { UICustomization: row ? describeUi(ctx, pool.id, clientId, row) : { UserPoolId: pool.id, ClientId: clientId } };
 });
 
-function describeUi(ctx: Ctx, poolId: string, clientId: string, r: { css: string | null; image: string | null; created_at: number; updated_at: number }) {
+function describeUi(ctx: Ctx, poolId: string, clientId: string, r: { css: string | null; image: string | null; created_at: number; updated_at: number }): UICustomizationType {
   return {
     UserPoolId: poolId, ClientId: clientId, CSSVersion: String(r.updated_at),
     ...(r.css !== null ? { CSS: r.css } : {}),
@@ -111,10 +111,10 @@ function describeUi(ctx: Ctx, poolId: string, clientId: string, r: { css: string
 
 // ---------------------------------------------------------------- domain prefix
 
-adminOp('CreateUserPoolDomain', async (ctx, input) => {
+op('CreateUserPoolDomain', async (ctx, input) => {
   const pool = await poolOf(ctx, input);
-  const domain = input.str('Domain');
-  if (input.has('CustomDomainConfig')) throw new InvalidParameterException('Custom domains (with a certificate) are not supported; use a domain prefix and GATEHOUSE_TLS_CERT.');
+  const domain = input.Domain;
+  if (input.CustomDomainConfig) throw new InvalidParameterException('Custom domains (with a certificate) are not supported; use a domain prefix and GATEHOUSE_TLS_CERT.');
   if (await ctx.repo.getDomainOfPool(pool.id)) throw new InvalidParameterException(`User pool ${pool.id} already has a domain configured.`);
   try {
     await ctx.repo.createPoolDomain({ domain, pool_id: pool.id, created_at: ctx.now() });
@@ -125,9 +125,8 @@ adminOp('CreateUserPoolDomain', async (ctx, input) => {
   return { ManagedLoginVersion: 1 };
 });
 
-adminOp('DescribeUserPoolDomain', async (ctx, input) => {
-  const domain = input.str('Domain');
-  const row = await ctx.repo.getPoolDomain(domain);
+op('DescribeUserPoolDomain', async (ctx, input) => {
+  const row = await ctx.repo.getPoolDomain(input.Domain);
   if (!row) return { DomainDescription: {} };
   return {
     DomainDescription: {
@@ -137,8 +136,8 @@ adminOp('DescribeUserPoolDomain', async (ctx, input) => {
   };
 });
 
-adminOp('DeleteUserPoolDomain', async (ctx, input) => {
+op('DeleteUserPoolDomain', async (ctx, input) => {
   const pool = await poolOf(ctx, input);
-  if (!(await ctx.repo.deletePoolDomain(input.str('Domain'), pool.id))) throw new InvalidParameterException('No such domain or user pool exists.');
+  if (!(await ctx.repo.deletePoolDomain(input.Domain, pool.id))) throw new InvalidParameterException('No such domain or user pool exists.');
   return {};
 });

@@ -14,6 +14,7 @@ import { passwordFactor } from './password.js';
 import { passwordVerifier, srpFactor, startPasswordVerifier } from './password-verifier.js';
 import { newPasswordRequired } from './new-password-required.js';
 import { selectChallenge, startSelectChallenge } from './select-challenge.js';
+import type { ChallengeNameType } from '../../shapes.js';
 import { proveBySignUpSession } from './sign-up-session.js';
 import { verifyPasswordFactor } from './password.js';
 import type { User } from '../users.js';
@@ -87,7 +88,8 @@ const flows = new Map<string, Flow>([
     if (opts.session) return proveBySignUpSession(sc, login, opts.session);
     if (params.PREFERRED_CHALLENGE) return startFirstFactor(sc, params.PREFERRED_CHALLENGE, login, params);
     const allowed = allowedFactors(sc.pool);
-    const options = allowed.includes('PASSWORD') ? ['PASSWORD', 'PASSWORD_SRP', ...allowed.filter((f) => f !== 'PASSWORD')] : allowed;
+    // The pool's first factors are challenge names too (CreateUserPool keeps SOFTWARE_TOKEN out of them).
+    const options = (allowed.includes('PASSWORD') ? ['PASSWORD', 'PASSWORD_SRP', ...allowed.filter((f) => f !== 'PASSWORD')] : allowed) as ChallengeNameType[];
     return answered(await startSelectChallenge(sc, login, options));
   }],
   ['CUSTOM_AUTH', async (sc) => {
