@@ -82,7 +82,7 @@ export function registerPages(app: FastifyInstance, ctx: Ctx, base: string) {
   const userCtx = (req: FastifyRequest): Ctx => ({ ...ctx, ip: req.ip });
 
   function loginPage(reply: FastifyReply, req: FastifyRequest, flow: Flow, look: Look, o: { error?: string; info?: string; username?: string } = {}) {
-    const { pool, client } = flow;
+    const { pool } = flow;
     const csrf = csrfToken(ctx, req, reply);
     const signUp = !pool.config.AdminCreateUserConfig?.AllowAdminCreateUserOnly;
     const factors = otherFirstFactors(pool).filter((f) => FACTOR_BUTTONS[f]);
@@ -92,7 +92,6 @@ export function registerPages(app: FastifyInstance, ctx: Ctx, base: string) {
         + `<input id="f-other-username" name="username" autocomplete="username webauthn" value="${esc(o.username ?? flow.req.loginHint ?? '')}" required>`
         + factors.map((f) => `<button type="submit" name="factor" value="${f}">${esc(FACTOR_BUTTONS[f])}</button>`).join('') + `</fieldset></form>`
       : '';
-    void client;
     return render(reply, page('Sign in', notice(o.info, 'info') + form({
       action: url(flow, 'login'), csrf, submit: 'Sign in',
       fields: [loginField(pool, o.username ?? flow.req.loginHint), { name: 'password', label: 'Password', type: 'password', autocomplete: 'current-password', autofocus: false }],
