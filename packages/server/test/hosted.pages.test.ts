@@ -8,7 +8,11 @@ import {
   DescribeResourceServerCommand, DescribeUserPoolDomainCommand, GetUICustomizationCommand, ListResourceServersCommand,
   SetUICustomizationCommand, UpdateResourceServerCommand, CreateUserPoolClientCommand, CreateUserPoolCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { MailCatcher, startGatehouse, uniqueEmail, type Gatehouse } from './support/harness.js';
+import {
+  AssociateSoftwareTokenCommand, InitiateAuthCommand, SetUserMFAPreferenceCommand, SetUserPoolMfaConfigCommand, VerifySoftwareTokenCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { TOTP, Secret } from 'otpauth';
+import { MailCatcher, startGatehouse, uniqueEmail, userClient, type Gatehouse } from './support/harness.js';
 import {
   anotherClient, authorizeUrl, basic, CALLBACK, callbackParams, confirmedUser, formOn, jwtPayload, oauthClient, oauthPool, pkce, PASSWORD,
   signInOnPage, token, Walker,
@@ -170,4 +174,32 @@ test('client_credentials: a confidential client gets an access token with its re
   assert.equal(gone.json.error, 'invalid_scope');
   await gh.admin.send(new DeleteResourceServerCommand({ UserPoolId: poolId, Identifier: 'https://api.example.com' }));
   await assert.rejects(gh.admin.send(new DescribeResourceServerCommand({ UserPoolId: poolId, Identifier: 'https://api.example.com' })), (e: Error) => e.name === 'ResourceNotFoundException');
+});
+
+test('MFA on the pages: after the password the sign-in asks for the authenticator code by name; a wrong code asks again, the right one signs in', async () => {
+  await gh.admin.send(new SetUserPoolMfaConfigCommand({ UserPoolId: poolId, MfaConfiguration: 'OPTIONAL', SoftwareTokenMfaConfiguration: { Enabled: true } }));
+  const email = await confirmedUser(gh, poolId);
+  const cip = userClient(gh.url);
+  const { AuthenticationResult } = await cip.send(new InitiateAuthCommand({ ClientId: clientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: email, PASSWORD } }));
+  const AccessToken = AuthenticationResult!.AccessToken!;
+  const { SecretCode } = await cip.send(new AssociateSoftwareTokenCommand({ AccessToken }));
+  const totp = new TOTP({ secret: Secret.fromBase32(SecretCode!) });
+  await cip.send(new VerifySoftwareTokenCommand({ AccessToken, UserCode: totp.generate({ timestamp: Date.now() - 30_000 }) }));
+  await cip.send(new SetUserMFAPreferenceCommand({ AccessToken, SoftwareTokenMfaSettings: { Enabled: true, PreferredMfa: true } }));
+  cip.destroy();
+  const w = new Walker(gh.url);
+  const step = await signInOnPage(w, clientId, email, PASSWORD, { code_challenge: challenge.challenge, code_challenge_method: 'S256' });
+  assert.equal(step.status, 200, step.text.slice(0, 400));
+  assert.match(step.text, /Code from your authenticator app/);
+  assert.match(step.text, /autocomplete="one-time-code"/);
+  const f = formOn(step.text, '/login/challenge');
+  assert.equal(f.fields.challenge, 'SOFTWARE_TOKEN_MFA');
+  const wrong = await w.post(f.action, { ...f.fields, code: '000000' });
+  assert.match(wrong.text, /role="alert"/);
+  const f2 = formOn(wrong.text, '/login/challenge');
+  const done = await w.post(f2.action, { ...f2.fields, code: totp.generate() });
+  assert.equal(done.status, 302, done.text.slice(0, 400));
+  const t = await token(gh.url, { grant_type: 'authorization_code', code: callbackParams(done.location).code, client_id: clientId, redirect_uri: CALLBACK, code_verifier: challenge.verifier });
+  assert.equal(jwtPayload(t.json.id_token).email, email);
+  await gh.admin.send(new SetUserPoolMfaConfigCommand({ UserPoolId: poolId, MfaConfiguration: 'OFF' }));
 });

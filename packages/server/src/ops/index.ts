@@ -13,3 +13,5 @@ import './auth-events.js';
 import './user-import.js';
 import './hosted.js';
 import './identity-providers.js';
+import './mfa.js';
+import './devices.js';

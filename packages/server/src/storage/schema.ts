@@ -20,6 +20,8 @@ export interface UserTable {
   pending_attributes: string | null;
   temp_password_expires_at: number | null;
   mfa: string;
+  /** The last TOTP time step the user spent (a code is good once); null before the first. */
+  totp_step?: number | null;
   failed_attempts: number;
   locked_until: number;
   created_at: number;
@@ -85,6 +87,15 @@ export interface IdentityProviderTable { pool_id: string; name: string; type: st
 /** A federated identity: the user a provider's subject signs in as. */
 export interface UserIdentityTable { pool_id: string; provider_name: string; provider_user_id: string; user_id: string; created_at: number }
 export interface UsedOnceTable { key: string; expires_at: number }
+/**
+ * A device handed out with tokens (NewDeviceMetadata). Unconfirmed until ConfirmDevice stores its
+ * SRP verifier (sealed); remembered devices may stand in for MFA when the pool allows it.
+ */
+export interface DeviceTable {
+  device_key: string; pool_id: string; user_id: string; group_key: string;
+  verifier: string | null; name: string | null; remembered: number; confirmed_at: number | null;
+  last_ip: string | null; last_auth_at: number | null; created_at: number; updated_at: number;
+}
 
 export interface Database {
   oauth_codes: OAuthCodeTable;
@@ -112,4 +123,5 @@ export interface Database {
   auth_events: AuthEventTable;
   login_failures: LoginFailureTable;
   login_keys: LoginKeyTable;
+  devices: DeviceTable;
 }

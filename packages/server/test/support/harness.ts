@@ -287,3 +287,13 @@ export function selfSignedCertificate(): { cert: string; key: string; dir: strin
     '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
   return { cert, key, dir };
 }
+
+/** How a call was refused, as "Name: message" ("no error" if it was not): for asserting Cognito's exact answers. */
+export async function refusal(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    return `${(e as Error).name}: ${(e as Error).message}`;
+  }
+  return 'no error';
+}
