@@ -101,7 +101,7 @@ export function completeRedirect(ctx: Ctx, url?: string): Promise<boolean> {
         tokens = await res.json();
       }
       if (tokens.error || !tokens.access_token) fail('OAuthSignInException', tokens.error_message ?? tokens.error ?? 'The token endpoint returned no tokens.');
-      const user = await signedIn(ctx, { AccessToken: tokens.access_token, IdToken: tokens.id_token, RefreshToken: tokens.refresh_token }, { authFlowType: 'SIGN_IN_WITH_REDIRECT' }, true);
+      const user = await signedIn(ctx, { AccessToken: tokens.access_token, IdToken: tokens.id_token, RefreshToken: tokens.refresh_token }, undefined, true); // Amplify keeps no sign-in details for a redirect
       emit(ctx, 'signInWithRedirect', user);
       if (pending.customState) emit(ctx, 'customOAuthState', pending.customState);
       return true;

@@ -91,6 +91,7 @@ for (const name of Object.keys(clients) as Client[]) {
       const user = await call(page, 'getCurrentUser');
       assert.equal(user.userId, id.sub);
       assert.equal(user.username, id['cognito:username']);
+      assert.equal(user.signInDetails, undefined, 'a redirect sign-in has no loginId or authFlowType');
       assert.equal((await call(page, 'fetchUserAttributes')).email, email);
       await page.reload();
       await page.waitForFunction(() => !!(window as any).app);
