@@ -24,6 +24,11 @@ export interface Config {
   trustProxy: boolean | number | string;
   /** An API request's body must arrive within this long after its headers (slow-body attacks); uploads have their own. */
   bodyTimeoutMs: number;
+  /**
+   * Lambda triggers (domain/triggers/): the only directory trigger modules load from, and the map
+   * from Lambda ARNs (as pools name them) to a URL or a module.
+   */
+  triggers: { dir?: string; arns: Record<string, string> };
 }
 
 function readOrCreate(file: string, make: () => string): { value: string; created: boolean } {
@@ -84,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     limits: loadLimits(get),
     trustProxy: parseTrustProxy(get('GATEHOUSE_TRUST_PROXY')),
     bodyTimeoutMs: positiveInteger('GATEHOUSE_BODY_TIMEOUT_MS', get('GATEHOUSE_BODY_TIMEOUT_MS'), 10_000),
+    triggers: { dir: get('GATEHOUSE_TRIGGERS_DIR') ? path.resolve(get('GATEHOUSE_TRIGGERS_DIR')!) : undefined, arns: parseTriggerMap(get('GATEHOUSE_TRIGGERS')) },
   };
 }
 
@@ -92,6 +98,21 @@ function parseTrustProxy(v: string | undefined): boolean | number | string {
   if (!v || v === 'false') return false;
   if (v === 'true') return true;
   return /^\d+$/.test(v) ? Number(v) : v;
+}
+
+/** GATEHOUSE_TRIGGERS: a JSON object from Lambda ARN to URL or module (checked by the trigger runtime). */
+function parseTriggerMap(v: string | undefined): Record<string, string> {
+  if (v === undefined || v.trim() === '') return {};
+  let map: unknown;
+  try {
+    map = JSON.parse(v);
+  } catch {
+    throw new Error('GATEHOUSE_TRIGGERS must be a JSON object from Lambda ARN to a URL or module');
+  }
+  if (!map || typeof map !== 'object' || Array.isArray(map) || Object.values(map).some((x) => typeof x !== 'string')) {
+    throw new Error('GATEHOUSE_TRIGGERS must be a JSON object from Lambda ARN to a URL or module');
+  }
+  return map as Record<string, string>;
 }
 
 function parseLogLevel(v: string | undefined): string {

@@ -92,15 +92,16 @@ const subjectRule = { min: 1, max: 140, pattern: /^[\p{L}\p{M}\p{S}\p{N}\p{P}\s]
 export const AUTH_FACTORS = ['PASSWORD', 'EMAIL_OTP', 'SMS_OTP', 'WEB_AUTHN'] as const;
 const VERIFIED_ATTRIBUTES = ['phone_number', 'email'] as const;
 const ALIAS_ATTRIBUTES = ['phone_number', 'email', 'preferred_username'] as const;
-const LAMBDA_ARNS = [
+/** Triggers name a URL, a module or a Lambda ARN (domain/triggers/runtime.ts checks which); KMSKeyID is an ARN. */
+const LAMBDA_TRIGGERS = [
   'PreSignUp', 'CustomMessage', 'PostConfirmation', 'PreAuthentication', 'PostAuthentication', 'DefineAuthChallenge',
-  'CreateAuthChallenge', 'VerifyAuthChallengeResponse', 'PreTokenGeneration', 'UserMigration', 'KMSKeyID',
+  'CreateAuthChallenge', 'VerifyAuthChallengeResponse', 'PreTokenGeneration', 'UserMigration',
 ] as const;
+const triggerRule = { min: 1, max: 2048 };
 const LAMBDA_VERSIONED: Record<string, readonly string[]> = {
   PreTokenGenerationConfig: ['V1_0', 'V2_0', 'V3_0'],
   CustomSMSSender: ['V1_0'],
   CustomEmailSender: ['V1_0'],
-  InboundFederation: ['V1_0'],
 };
 
 /** Settings UpdateUserPool rewrites; left out of a request, they go back to Cognito's defaults. */
@@ -134,13 +135,23 @@ function lambdaConfig(input: Input): Record<string, unknown> | undefined {
   const l = input.optObj('LambdaConfig');
   if (!l) return undefined;
   const out: Record<string, unknown> = {};
-  for (const k of LAMBDA_ARNS) {
-    const v = l.optStr(k, arnRule);
+  for (const k of LAMBDA_TRIGGERS) {
+    const v = l.optStr(k, triggerRule);
     if (v !== undefined) out[k] = v;
   }
+  const kms = l.optStr('KMSKeyID', arnRule);
+  if (kms !== undefined) out.KMSKeyID = kms;
   for (const [k, versions] of Object.entries(LAMBDA_VERSIONED)) {
     const o = l.optObj(k);
-    if (o) out[k] = { LambdaVersion: o.str('LambdaVersion', { oneOf: versions }), LambdaArn: o.str('LambdaArn', arnRule) };
+    if (o) out[k] = { LambdaVersion: o.str('LambdaVersion', { oneOf: versions }), LambdaArn: o.str('LambdaArn', triggerRule) };
+  }
+  // A trigger that would never run must not look configured: a pool relying on it would be open.
+  if (l.has('InboundFederation')) throw invalid('The InboundFederation trigger is not supported yet.');
+  // Cognito sets PreTokenGeneration to the versioned trigger's function, and refuses the two apart.
+  const ptg = out.PreTokenGenerationConfig as { LambdaArn: string } | undefined;
+  if (ptg) {
+    if (out.PreTokenGeneration !== undefined && out.PreTokenGeneration !== ptg.LambdaArn) throw invalid('PreTokenGeneration and PreTokenGenerationConfig.LambdaArn must name the same function.');
+    out.PreTokenGeneration = ptg.LambdaArn;
   }
   return out;
 }
@@ -404,11 +415,7 @@ function updatable(input: Input): Partial<PoolConfig> {
     EmailConfiguration: emailConfiguration(input),
   };
   const put = <K extends string>(k: K, v: unknown) => { if (v !== undefined) (out as Record<string, unknown>)[k] = v; };
-  const lambdas = lambdaConfig(input);
-  // A trigger that would never run must not look configured: a pool relying on it would be open.
-  const triggers = Object.keys(lambdas ?? {}).filter((k) => k !== 'KMSKeyID');
-  if (triggers.length) throw invalid(`LambdaConfig triggers are not supported yet: ${triggers.join(', ')}`);
-  put('LambdaConfig', lambdas);
+  put('LambdaConfig', lambdaConfig(input));
   const autoVerified = list(input, 'AutoVerifiedAttributes', { oneOf: VERIFIED_ATTRIBUTES });
   if (autoVerified?.length) out.AutoVerifiedAttributes = autoVerified;
   put('SmsAuthenticationMessage', message(input, 'SmsAuthenticationMessage', { min: 6, max: 140, must: [CODE], plain: true }));

@@ -29,12 +29,44 @@ const b64json = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64ur
 
 const boolAttrs = new Set(['email_verified', 'phone_number_verified']);
 
+/** What a PreTokenGeneration trigger changes in the tokens (domain/triggers/events.ts reads it from its answer). */
+export interface TokenCustomization {
+  id?: { add?: Record<string, unknown>; suppress?: string[] };
+  access?: { add?: Record<string, unknown>; suppress?: string[]; scopesToAdd?: string[]; scopesToSuppress?: string[] };
+  /** Replaces cognito:groups in both tokens. */
+  groups?: string[];
+  /** cognito:roles and cognito:preferred_role in the ID token. */
+  roles?: string[];
+  preferredRole?: string;
+}
+
+/**
+ * Claims no trigger may add, change or suppress: those that say who the token is for, who issued
+ * it, when, and which sign-in it belongs to (revocation reads origin_jti), and those set through
+ * their own fields (groups, roles, scopes). A trigger naming one is ignored for that claim.
+ */
+export const PROTECTED_CLAIMS = new Set([
+  'acr', 'amr', 'at_hash', 'aud', 'auth_time', 'azp', 'c_hash', 'client_id', 'cognito:groups', 'cognito:preferred_role', 'cognito:roles',
+  'cognito:username', 'event_id', 'exp', 'iat', 'identities', 'iss', 'jti', 'nbf', 'nonce', 'origin_jti', 'scope', 'sub', 'token_use', 'username',
+]);
+
+const SIGNED_IN_SCOPE = 'aws.cognito.signin.user.admin';
+
+/** Applies a trigger's additions and suppressions to one token's claims; protected claims stay as they are. */
+function customizeClaims(claims: Record<string, unknown>, c: { add?: Record<string, unknown>; suppress?: string[] } | undefined) {
+  for (const k of c?.suppress ?? []) if (!PROTECTED_CLAIMS.has(k)) delete claims[k];
+  for (const [k, v] of Object.entries(c?.add ?? {})) if (!PROTECTED_CLAIMS.has(k) && v !== undefined && v !== null) claims[k] = v;
+}
+
 /** Issues and checks Cognito-shaped JWTs and opaque refresh tokens. Keys are cached per pool. */
 export class TokenService {
   private keys = new Map<string, Promise<PoolKeys>>();
   constructor(private repo: Repository, private secrets: Secrets, private publicUrl: string) {}
 
   issuer(poolId: string) { return `${this.publicUrl}/${poolId}`; }
+
+  /** The scopes of an access token from a user's sign-in (before any trigger changes them). */
+  static scopes(): string[] { return [SIGNED_IN_SCOPE]; }
 
   forget(poolId: string) { this.keys.delete(poolId); }
 
@@ -70,8 +102,9 @@ export class TokenService {
   }
 
   /** Signs access and ID tokens; a new sign-in (no originJti) also gets a refresh token. */
-  async issue(opts: { pool: LoadedPool; client: LoadedClient; user: User; groups: string[]; now: number; authTime?: number; originJti?: string; withRefresh?: boolean }): Promise<AuthenticationResult> {
-    const { pool, client, user, groups, now } = opts;
+  async issue(opts: { pool: LoadedPool; client: LoadedClient; user: User; groups: string[]; now: number; authTime?: number; originJti?: string; withRefresh?: boolean; customize?: TokenCustomization }): Promise<AuthenticationResult> {
+    const { pool, client, user, now, customize } = opts;
+    const groups = customize?.groups ?? opts.groups;
     const life = tokenLifetimes(client.config);
     const authTime = Math.floor((opts.authTime ?? now) / 1000);
     const originJti = opts.originJti ?? crypto.randomUUID();
@@ -83,10 +116,18 @@ export class TokenService {
       if (k === 'sub' || (readable && !readable.includes(k))) continue;
       idAttrs[k] = boolAttrs.has(k) ? v === 'true' : v;
     }
-    const [AccessToken, IdToken] = await Promise.all([
-      this.sign(pool.id, { ...common, token_use: 'access', scope: 'aws.cognito.signin.user.admin', client_id: client.id, username: user.username }, now, life.access),
-      this.sign(pool.id, { ...idAttrs, ...common, aud: client.id, token_use: 'id', 'cognito:username': user.username }, now, life.id),
-    ]);
+    const scopes = new Set(TokenService.scopes());
+    for (const s of customize?.access?.scopesToAdd ?? []) scopes.add(s);
+    for (const s of customize?.access?.scopesToSuppress ?? []) scopes.delete(s);
+    const access: Record<string, unknown> = { ...common, token_use: 'access', ...(scopes.size ? { scope: [...scopes].join(' ') } : {}), client_id: client.id, username: user.username };
+    const id: Record<string, unknown> = { ...idAttrs, ...common, aud: client.id, token_use: 'id', 'cognito:username': user.username };
+    if (customize) {
+      customizeClaims(access, customize.access);
+      customizeClaims(id, customize.id);
+      if (customize.roles?.length) id['cognito:roles'] = customize.roles;
+      if (customize.preferredRole) id['cognito:preferred_role'] = customize.preferredRole;
+    }
+    const [AccessToken, IdToken] = await Promise.all([this.sign(pool.id, access, now, life.access), this.sign(pool.id, id, now, life.id)]);
     const result: AuthenticationResult = { AccessToken, IdToken, ExpiresIn: Math.floor(life.access / 1000), TokenType: 'Bearer' };
     if (opts.withRefresh ?? !opts.originJti) {
       const fresh = this.newRefreshToken(pool, client, user, originJti, authTime * 1000, now, now + life.refresh);

@@ -32,35 +32,35 @@ publicOp('InitiateAuth', async (ctx, input) => {
   const { pool, client } = await clientOf(ctx, input);
   const flow = input.str('AuthFlow', { oneOf: flows });
   await throttle(ctx, client.id, ['signIn']);
-  return counted(ctx, flow, initiateAuth(ctx, pool, client, flow, input.optMap('AuthParameters') ?? {}, { admin: false, session: input.optStr('Session', { max: 2048 }) }));
+  return counted(ctx, flow, initiateAuth(ctx, pool, client, flow, input.optMap('AuthParameters') ?? {}, { admin: false, session: input.optStr('Session', { max: 2048 }), clientMetadata: input.optMap('ClientMetadata') }));
 });
 
 adminOp('AdminInitiateAuth', async (ctx, input) => {
   const { pool, client } = await poolClientOf(ctx, input);
   const flow = input.str('AuthFlow', { oneOf: flows });
   await throttle(ctx, client.id, ['signIn']);
-  return counted(ctx, flow, initiateAuth(ctx, pool, client, flow, input.optMap('AuthParameters') ?? {}, { admin: true, session: input.optStr('Session', { max: 2048 }) }));
+  return counted(ctx, flow, initiateAuth(ctx, pool, client, flow, input.optMap('AuthParameters') ?? {}, { admin: true, session: input.optStr('Session', { max: 2048 }), clientMetadata: input.optMap('ClientMetadata') }));
 });
 
 publicOp('RespondToAuthChallenge', async (ctx, input) => {
   const { pool, client } = await clientOf(ctx, input);
   const name = input.str('ChallengeName', { oneOf: challenges });
   await throttle(ctx, client.id, ['signIn']);
-  return counted(ctx, name, respondToChallenge(ctx, pool, client, name, input.optMap('ChallengeResponses') ?? {}, input.optStr('Session', { max: 2048 })));
+  return counted(ctx, name, respondToChallenge(ctx, pool, client, name, input.optMap('ChallengeResponses') ?? {}, input.optStr('Session', { max: 2048 }), input.optMap('ClientMetadata')));
 });
 
 adminOp('AdminRespondToAuthChallenge', async (ctx, input) => {
   const { pool, client } = await poolClientOf(ctx, input);
   const name = input.str('ChallengeName', { oneOf: challenges });
   await throttle(ctx, client.id, ['signIn']);
-  return counted(ctx, name, respondToChallenge(ctx, pool, client, name, input.optMap('ChallengeResponses') ?? {}, input.optStr('Session', { max: 2048 })));
+  return counted(ctx, name, respondToChallenge(ctx, pool, client, name, input.optMap('ChallengeResponses') ?? {}, input.optStr('Session', { max: 2048 }), input.optMap('ClientMetadata')));
 });
 
 publicOp('GetTokensFromRefreshToken', async (ctx, input) => {
   const { pool, client } = await clientOf(ctx, input);
   const token = input.str('RefreshToken', { max: 4096 });
   checkClientSecret(client, input.optStr('ClientSecret', { max: 64 }));
-  return { AuthenticationResult: await refreshTokens(ctx, pool, client, token) };
+  return { AuthenticationResult: await refreshTokens(ctx, pool, client, token, input.optMap('ClientMetadata')) };
 });
 
 publicOp('RevokeToken', async (ctx, input) => {

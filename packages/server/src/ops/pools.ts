@@ -9,11 +9,29 @@ import {
   pageCursor, pageLimit, pageToken, seconds, updatePoolConfig,
 } from '../domain/pool-config.js';
 import { poolClientOf, poolOf } from './common.js';
+import { TargetError } from '../domain/triggers/runtime.js';
+import type { Ctx } from '../domain/context.js';
+
+/**
+ * Each trigger must be callable: a URL, a module in GATEHOUSE_TRIGGERS_DIR, or an ARN. An ARN that
+ * GATEHOUSE_TRIGGERS does not map is taken (infrastructure code names real Lambda functions) and
+ * logged; the trigger fails with UnexpectedLambdaException when it is due.
+ */
+function checkTriggers(ctx: Ctx, poolId: string | undefined, lambdaConfig: Record<string, unknown> | undefined) {
+  try {
+    const { unmapped } = ctx.triggers.check(lambdaConfig);
+    for (const arn of unmapped) ctx.log.warn('trigger ARN not mapped by GATEHOUSE_TRIGGERS: the trigger will fail when it is due', { poolId, arn });
+  } catch (e) {
+    if (e instanceof TargetError) throw new InvalidParameterException(`Invalid LambdaConfig: ${e.message}`);
+    throw e;
+  }
+}
 
 adminOp('CreateUserPool', async (ctx, input) => {
   const name = input.str('PoolName', nameRule);
   const config = createPoolConfig(input);
   const id = newPoolId(ctx.config.region);
+  checkTriggers(ctx, id, config.LambdaConfig);
   const now = ctx.now();
   const row = { id, name, config: JSON.stringify(config), created_at: now, updated_at: now };
   await ctx.repo.createPool(row, await generatePoolKey(ctx.secrets, id, now));
@@ -30,6 +48,7 @@ adminOp('UpdateUserPool', async (ctx, input) => {
   const pool = await poolOf(ctx, input);
   const name = input.optStr('PoolName', { min: 1, ...nameRule }) ?? pool.name;
   const config = updatePoolConfig(input, pool.config);
+  checkTriggers(ctx, pool.id, config.LambdaConfig);
   await ctx.repo.updatePool(pool.id, { name, config: JSON.stringify(config), updated_at: ctx.now() });
   return {};
 });

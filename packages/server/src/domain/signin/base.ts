@@ -8,6 +8,8 @@ import { parseUser, type User } from '../users.js';
 import { safeEqual } from '../secrets.js';
 import type { AuthenticationResult } from '../tokens.js';
 import type { OpenSession, SessionState } from '../sessions.js';
+import { postAuthentication, preTokenGeneration, type Strings, type TokenGenerationSource } from '../triggers/events.js';
+import { TokenService } from '../tokens.js';
 
 export { createSession, openSession, consumeSession, invalidSession, sessionIdOf, type OpenSession, type SessionState } from '../sessions.js';
 
@@ -22,8 +24,11 @@ export interface ChallengeAnswer {
 
 /** Where a sign-in happens. */
 export interface Place { ctx: Ctx; pool: LoadedPool; client: LoadedClient }
-/** A sign-in under way: the place and the InitiateAuth flow it began with (sessions carry it on). */
-export interface SignIn extends Place { flow: string }
+/**
+ * A sign-in under way: the place and the InitiateAuth flow it began with (sessions carry it on),
+ * and the request's ClientMetadata, which triggers receive.
+ */
+export interface SignIn extends Place { flow: string; clientMetadata?: Strings }
 
 export type Responses = Record<string, string>;
 
@@ -40,10 +45,13 @@ export type Outcome =
   /** The user chose a first factor by name (SELECT_CHALLENGE); the registry starts it. */
   | { kind: 'chose'; factor: string; login: string; params: Responses }
   /** The module answers by itself (a challenge it started). */
-  | { kind: 'answer'; answer: ChallengeAnswer };
+  | { kind: 'answer'; answer: ChallengeAnswer }
+  /** The flow asks for another module's challenge by name (CUSTOM_AUTH's trigger asking for PASSWORD_VERIFIER); the registry starts it. */
+  | { kind: 'ask'; challenge: string; login: string; params: Responses };
 
 export const proved = (user: User, after: Step): Outcome => ({ kind: 'proved', user, after });
 export const answered = (answer: ChallengeAnswer): Outcome => ({ kind: 'answer', answer });
+export const asked = (challenge: string, login: string, params: Responses): Outcome => ({ kind: 'ask', challenge, login, params });
 
 /**
  * One challenge: RespondToAuthChallenge finds it by name and hands it its open session. Its state
@@ -94,9 +102,12 @@ export async function userGroups(ctx: Ctx, pool: LoadedPool, user: User): Promis
   return page.items.sort((a, b) => (a.precedence ?? Infinity) - (b.precedence ?? Infinity) || a.name.localeCompare(b.name)).map((g) => g.name);
 }
 
-/** The last step: tokens. */
-export async function signedIn(at: Place, user: User): Promise<ChallengeAnswer> {
-  const { ctx, pool, client } = at;
-  const AuthenticationResult = await ctx.tokens.issue({ pool, client, user, groups: await userGroups(ctx, pool, user), now: ctx.now() });
+/** The last step: the PostAuthentication and PreTokenGeneration triggers, then tokens. */
+export async function signedIn(sc: SignIn, user: User, source: TokenGenerationSource = 'TokenGeneration_Authentication'): Promise<ChallengeAnswer> {
+  const { ctx, pool, client } = sc;
+  await postAuthentication(ctx, pool, user, client.id, sc.clientMetadata);
+  const groups = await userGroups(ctx, pool, user);
+  const customize = await preTokenGeneration(ctx, pool, source, user, client.id, { groups, scopes: TokenService.scopes(), clientMetadata: sc.clientMetadata });
+  const AuthenticationResult = await ctx.tokens.issue({ pool, client, user, groups, now: ctx.now(), customize });
   return { ChallengeParameters: {}, AuthenticationResult };
 }

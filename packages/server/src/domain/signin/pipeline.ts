@@ -59,5 +59,5 @@ async function next(sc: SignIn, user: User, after: Step): Promise<ChallengeAnswe
     const challenge = await run(sc, user);
     if (challenge) return challenge;
   }
-  return signedIn(sc, user);
+  return signedIn(sc, user, after === 'newPassword' ? 'TokenGeneration_NewPasswordChallenge' : 'TokenGeneration_Authentication');
 }
