@@ -11,6 +11,8 @@ import { checkAdminWrites, deleteAttributes, storeAttributes, updateAttributes }
 import { recoveryChannel } from './signup.js';
 import { poolOf, usernameRule } from './common.js';
 import { pageCursor, pageToken } from '../domain/pool-config.js';
+import { NO_CLIENT, preSignUp } from '../domain/triggers/events.js';
+import { attributeMap, confirmed } from './signup.js';
 
 /** A temporary password that satisfies the pool's policy. */
 function temporaryPassword(pool: LoadedPool): string {
@@ -55,6 +57,12 @@ adminOp('AdminCreateUser', async (ctx, input) => {
   const attrs = validateAttributes(pool, input.optAttributes('UserAttributes') ?? [], { admin: true });
   const { username, sub } = newUsername(pool, login, attrs);
   const password = given ?? temporaryPassword(pool);
+  // Before anything is stored: a refusal leaves no user behind. An invited user still sets a password (autoConfirmUser changes nothing).
+  const pre = await preSignUp(ctx, pool, 'PreSignUp_AdminCreateUser', { userName: username, clientId: NO_CLIENT }, {
+    userAttributes: { ...attrs }, validationData: attributeMap(input.optAttributes('ValidationData')), clientMetadata: input.optMap('ClientMetadata'),
+  });
+  if (pre.autoVerifyEmail && attrs.email) attrs.email_verified = 'true';
+  if (pre.autoVerifyPhone && attrs.phone_number) attrs.phone_number_verified = 'true';
   const now = ctx.now();
   const row = {
     id: sub, pool_id: pool.id, username, ...loginKeys(pool, username, attrs), status: 'FORCE_CHANGE_PASSWORD', enabled: 1,
@@ -108,6 +116,7 @@ adminOp('AdminConfirmSignUp', async (ctx, input) => {
   const user = await adminFindUser(ctx, pool, input.str('Username', usernameRule));
   if (user.status !== 'UNCONFIRMED') throw new NotAuthorizedException(`User cannot be confirmed. Current status is ${user.status}`);
   await ctx.repo.updateUser(pool.id, user.id, { status: 'CONFIRMED', updated_at: ctx.now() });
+  await confirmed(ctx, pool, { ...user, status: 'CONFIRMED' }, undefined, input.optMap('ClientMetadata'), () => ctx.repo.updateUser(pool.id, user.id, { status: user.status, updated_at: ctx.now() }));
   return {};
 });
 

@@ -14,6 +14,8 @@ import { clientOf, codeRule, usernameRule } from './common.js';
 import { limitCodes, throttle } from '../domain/limits.js';
 import { recordAuthEvent, recordUnknownLoginEvent, unknownLoginKey } from '../domain/events.js';
 import type { Input } from '../wire/input.js';
+import { postConfirmation, preSignUp } from '../domain/triggers/events.js';
+import { migrateUser } from '../domain/user-migration.js';
 
 /** Where a sign-up code goes: the first auto-verified attribute the user has. */
 function signUpChannel(pool: LoadedPool, user: User) {
@@ -69,6 +71,25 @@ function noSuchUser<T>(client: LoadedClient, hidden: T | Error): T {
   return hidden;
 }
 
+/** ValidationData (a list of {Name, Value}) as the map triggers receive. */
+export function attributeMap(list: { Name: string; Value?: string }[] | undefined): Record<string, string> | undefined {
+  return list && Object.fromEntries(list.map((a) => [a.Name, a.Value ?? '']));
+}
+
+/**
+ * The PostConfirmation trigger, once a confirmation (or password reset) is stored. If it fails the
+ * change is undone (stricter than Cognito, which keeps it): the operation answers an error, so
+ * nothing it did remains, and the user can confirm again with a new code.
+ */
+export async function confirmed(ctx: Ctx, pool: LoadedPool, user: User, clientId: string | undefined, clientMetadata: Record<string, string> | undefined, undo: () => Promise<unknown>, source: 'PostConfirmation_ConfirmSignUp' | 'PostConfirmation_ConfirmForgotPassword' = 'PostConfirmation_ConfirmSignUp') {
+  try {
+    await postConfirmation(ctx, pool, source, user, clientId, clientMetadata);
+  } catch (e) {
+    await undo();
+    throw e;
+  }
+}
+
 publicOp('SignUp', async (ctx, input) => {
   const { pool, client } = await clientOf(ctx, input);
   // A sign-up spends the caller's sign-up allowance, and its code allowance when the pool sends a code.
@@ -84,10 +105,16 @@ publicOp('SignUp', async (ctx, input) => {
   const { username, sub } = newUsername(pool, login, attrs);
   const missing = missingRequired(pool, attrs);
   if (missing.length) throw new InvalidParameterException(`Attributes did not conform to the schema: ${missing.map((m) => `${m}: The attribute ${m} is required`).join(', ')}`);
-  const now = ctx.now();
   const sealed = sealPassword(ctx, pool, { id: sub, username }, password);
+  // Before anything is stored: a refusal leaves no user behind.
+  const pre = await preSignUp(ctx, pool, 'PreSignUp_SignUp', { userName: username, clientId: client.id }, {
+    userAttributes: { ...attrs }, validationData: attributeMap(input.optAttributes('ValidationData')), clientMetadata: input.optMap('ClientMetadata'),
+  });
+  if (pre.autoVerifyEmail && attrs.email) attrs.email_verified = 'true';
+  if (pre.autoVerifyPhone && attrs.phone_number) attrs.phone_number_verified = 'true';
+  const now = ctx.now();
   const row = {
-    id: sub, pool_id: pool.id, username, ...loginKeys(pool, username, attrs), status: 'UNCONFIRMED', enabled: 1,
+    id: sub, pool_id: pool.id, username, ...loginKeys(pool, username, attrs), status: pre.autoConfirmUser ? 'CONFIRMED' : 'UNCONFIRMED', enabled: 1,
     attributes: JSON.stringify(attrs), password: sealed, password_changed_at: now, temp_password_expires_at: null,
     mfa: '{}', failed_attempts: 0, locked_until: 0, created_at: now, updated_at: now,
   };
@@ -98,15 +125,18 @@ publicOp('SignUp', async (ctx, input) => {
   }
   const user = { ...row, attributes: attrs, mfa: {} } as User;
   let delivery: CodeDeliveryDetails | undefined;
-  try {
-    delivery = await sendSignUpCode(ctx, pool, user);
-  } catch (e) {
-    // No half-made account: without its code nobody could confirm it.
-    await ctx.repo.deleteUser(pool.id, sub);
-    throw e;
+  // A user the PreSignUp trigger confirmed needs no code (nor, as in Cognito, PostConfirmation).
+  if (!pre.autoConfirmUser) {
+    try {
+      delivery = await sendSignUpCode(ctx, pool, user);
+    } catch (e) {
+      // No half-made account: without its code nobody could confirm it.
+      await ctx.repo.deleteUser(pool.id, sub);
+      throw e;
+    }
   }
   await recordAuthEvent(ctx, user, 'SignUp', 'Pass');
-  return { UserConfirmed: false, UserSub: sub, ...(delivery ? { CodeDeliveryDetails: delivery } : {}) };
+  return { UserConfirmed: pre.autoConfirmUser, UserSub: sub, ...(delivery ? { CodeDeliveryDetails: delivery } : {}) };
 });
 
 publicOp('ConfirmSignUp', async (ctx, input) => {
@@ -123,6 +153,8 @@ publicOp('ConfirmSignUp', async (ctx, input) => {
   } catch (e) {
     throw uniqueError(e, pool);
   }
+  await confirmed(ctx, pool, { ...user, status: 'CONFIRMED', attributes }, client.id, input.optMap('ClientMetadata'), () =>
+    ctx.repo.updateUser(pool.id, user.id, { status: user.status, attributes: JSON.stringify(user.attributes), ...loginKeys(pool, user.username, user.attributes), updated_at: ctx.now() }));
   // This session lets autoSignIn (USER_AUTH with Session) sign the user in without the password.
   const Session = await createSession(ctx, pool, client, { challenge: 'SIGN_UP_CONFIRMED', flow: 'USER_AUTH', userId: user.id });
   return { Session };
@@ -140,8 +172,11 @@ publicOp('ResendConfirmationCode', async (ctx, input) => {
 });
 
 publicOp('ForgotPassword', async (ctx, input) => {
-  const { pool, client, login, user } = await namedUser(ctx, input);
+  const found = await namedUser(ctx, input);
+  const { pool, client, login } = found;
   await throttle(ctx, client.id, ['recovery', 'codes']);
+  // A login that names nobody may name a user of the old store, whom the UserMigration trigger brings over.
+  const user = found.user ?? await migrateUser(ctx, pool, client, login, 'UserMigration_ForgotPassword', { clientMetadata: input.optMap('ClientMetadata') });
   if (!user) return noSuchUser(client, await simulatedCodeDelivery(ctx, pool, login, 'forgotPassword'));
   if (!user.enabled) throw new NotAuthorizedException('User is disabled.');
   const channel = recoveryChannel(pool, user);
@@ -177,6 +212,10 @@ publicOp('ConfirmForgotPassword', async (ctx, input) => {
   const now = ctx.now();
   const status = user.status === 'UNCONFIRMED' ? 'UNCONFIRMED' : 'CONFIRMED';
   await ctx.repo.updateUser(pool.id, user.id, { password: sealed, password_changed_at: now, temp_password_expires_at: null, status, failed_attempts: 0, locked_until: 0, updated_at: now });
+  const { password: oldPassword, password_changed_at, temp_password_expires_at, status: oldStatus, failed_attempts, locked_until } = user;
+  await confirmed(ctx, pool, { ...user, status }, client.id, input.optMap('ClientMetadata'), () =>
+    ctx.repo.updateUser(pool.id, user.id, { password: oldPassword, password_changed_at, temp_password_expires_at, status: oldStatus, failed_attempts, locked_until, updated_at: ctx.now() }),
+  'PostConfirmation_ConfirmForgotPassword');
   await ctx.repo.revokeUserTokens(user.id, now); // stricter than Cognito: a reset signs out every session
   await recordAuthEvent(ctx, user, 'ForgotPassword', 'Pass');
   return {};
