@@ -259,8 +259,10 @@ export class Triggers {
       };
       try {
         const r = handler(event, context, callback);
-        // An async handler answers with its promise; any other answers through the callback (or context).
+        // An async handler answers with its promise; any other through the callback (or context), or
+        // (a convenience Lambda lacks) by returning the event.
         if (r && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).then(ok, fail);
+        else if (r !== undefined) ok(r);
       } catch (e) {
         fail(e);
       }
