@@ -245,3 +245,51 @@ export async function verifyAuthChallengeResponse(ctx: Ctx, pool: LoadedPool, wh
     customRequest(who, { privateChallengeParameters, challengeAnswer }, clientMetadata), { answerCorrect: null }));
   return optBool(name, r, 'answerCorrect');
 }
+
+// ---------------------------------------------------------------- messages
+
+/** Why a message goes out: CustomMessage_<source>, CustomEmailSender_<source>, CustomSMSSender_<source>. */
+export type MessageSource = 'SignUp' | 'AdminCreateUser' | 'ResendCode' | 'ForgotPassword' | 'UpdateUserAttribute' | 'VerifyUserAttribute' | 'Authentication';
+
+/** A message's text as a CustomMessage trigger rewrites it; `{####}` (and `{username}` in invitations) still to be filled. */
+export interface MessageTemplate { subject?: string; email?: string; sms?: string }
+
+const CODE_PARAMETER = '{####}';
+const USERNAME_PARAMETER = '{username}';
+
+/**
+ * CustomMessage: the text of a code (or, for AdminCreateUser, the invitation with its temporary
+ * password). A message the trigger leaves out keeps the pool's template; one it writes must carry
+ * the code placeholder it was given, or the user could not read their code.
+ */
+export async function customMessage(ctx: Ctx, pool: LoadedPool, source: MessageSource, user: User, clientId: string | undefined, clientMetadata?: Strings): Promise<MessageTemplate | undefined> {
+  const name: TriggerName = 'CustomMessage';
+  if (!ctx.triggers.has(pool, name)) return undefined;
+  const invite = source === 'AdminCreateUser';
+  const r = await ctx.triggers.invoke(pool, name, event(ctx, pool, `CustomMessage_${source}`, { userName: user.username, clientId }, {
+    userAttributes: userAttributesOf(user), codeParameter: CODE_PARAMETER, linkParameter: '{##Click Here##}',
+    usernameParameter: invite ? USERNAME_PARAMETER : null, clientMetadata: clientMetadata ?? {},
+  }, { smsMessage: null, emailMessage: null, emailSubject: null }));
+  const out: MessageTemplate = { subject: optString(name, r, 'emailSubject'), email: optString(name, r, 'emailMessage'), sms: optString(name, r, 'smsMessage') };
+  for (const [k, v, max] of [['emailMessage', out.email, 20000], ['smsMessage', out.sms, 1600]] as const) {
+    if (v === undefined) continue;
+    if (!v.includes(CODE_PARAMETER)) throw invalidResponse(name, `${k} must contain the code parameter ${CODE_PARAMETER}`);
+    if (invite && !v.includes(USERNAME_PARAMETER)) throw invalidResponse(name, `${k} must contain the username parameter ${USERNAME_PARAMETER}`);
+    if ([...v].length > max) throw invalidResponse(name, `${k} is longer than ${max} characters`);
+  }
+  if (out.subject !== undefined && [...out.subject].length > 140) throw invalidResponse(name, 'emailSubject is longer than 140 characters');
+  return out.subject === undefined && out.email === undefined && out.sms === undefined ? undefined : out;
+}
+
+export type SenderTrigger = 'CustomEmailSender' | 'CustomSMSSender';
+
+/**
+ * The event a CustomEmailSender / CustomSMSSender trigger gets in place of the message: the code
+ * (or temporary password) in clear, where Cognito encrypts it with the pool's KMS key.
+ */
+export function senderEvent(ctx: Ctx, pool: LoadedPool, trigger: SenderTrigger, source: MessageSource, user: User, clientId: string | undefined, code: string, clientMetadata?: Strings) {
+  return event(ctx, pool, `${trigger}_${source}`, { userName: user.username, clientId }, {
+    type: trigger === 'CustomEmailSender' ? 'customEmailSenderRequestV1' : 'customSMSSenderRequestV1',
+    code, clientMetadata: clientMetadata ?? {}, userAttributes: userAttributesOf(user),
+  }, {});
+}
