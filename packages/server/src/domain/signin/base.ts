@@ -7,6 +7,7 @@ import type { LoadedClient, LoadedPool } from '../pools.js';
 import { parseUser, type User } from '../users.js';
 import { safeEqual } from '../secrets.js';
 import type { AuthenticationResult } from '../tokens.js';
+import type { ChallengeNameType } from '../../shapes.js';
 import type { OpenSession, SessionState } from '../sessions.js';
 import { postAuthentication, preTokenGeneration, type Strings, type TokenGenerationSource } from '../triggers/events.js';
 import { TokenService } from '../tokens.js';
@@ -15,11 +16,11 @@ export { createSession, openSession, consumeSession, invalidSession, sessionIdOf
 
 /** What InitiateAuth and RespondToAuthChallenge answer: a challenge with its session, or tokens. */
 export interface ChallengeAnswer {
-  ChallengeName?: string;
+  ChallengeName?: ChallengeNameType;
   Session?: string;
   ChallengeParameters: Record<string, string>;
   AuthenticationResult?: AuthenticationResult;
-  AvailableChallenges?: string[];
+  AvailableChallenges?: ChallengeNameType[];
 }
 
 /** Where a sign-in happens. */

@@ -6,7 +6,8 @@
 import { InvalidParameterException, NotAuthorizedException, UserNotFoundException } from '../../errors.js';
 import { hidesUsers, lookupKey } from '../pools.js';
 import { findUser, type User } from '../users.js';
-import { recordAuthEvent, recordUnknownLoginEvent, unknownLoginKey } from '../events.js';
+import { recordAuthEvent } from '../events.js';
+import { recordDecoyEvent } from '../decoys.js';
 import {
   createAuthChallenge, defineAuthChallenge, verifyAuthChallengeResponse, type ChallengeResult, type CustomAuthWho, type Strings,
 } from '../triggers/events.js';
@@ -44,7 +45,7 @@ function who(sc: SignIn, login: string, user: User | undefined): CustomAuthWho {
 /** The end of a sign-in the trigger (or the cap) failed. Recorded as a failed sign-in, answered as a wrong password. */
 async function fail(sc: SignIn, w: CustomAuthWho, login: string): Promise<never> {
   if (w.user) await recordAuthEvent(sc.ctx, w.user, 'SignIn', 'Fail');
-  else await recordUnknownLoginEvent(sc.ctx, sc.pool.id, unknownLoginKey(sc.ctx, sc.pool.id, lookupKey(sc.pool, login)), 'SignIn');
+  else await recordDecoyEvent(sc.ctx, sc.pool, login, 'SignIn', 'Fail');
   throw new NotAuthorizedException('Incorrect username or password.');
 }
 
@@ -103,7 +104,7 @@ async function createChallenge(sc: SignIn, login: string, w: CustomAuthWho, hist
   // USERNAME is the username the answer names (a stand-in shaped like one for nobody), as Cognito adds it.
   const USERNAME = w.user?.username ?? fakeSrpUserId(ctx, pool, lookupKey(pool, login));
   return {
-    ChallengeName: 'CUSTOM_CHALLENGE',
+    ChallengeName: 'CUSTOM_CHALLENGE' as const,
     Session: await createSession(ctx, pool, client, state),
     ChallengeParameters: { ...c.publicChallengeParameters, USERNAME },
   };

@@ -16,6 +16,7 @@ import { passwordFactor, verifyPasswordFactor } from './password.js';
 import { passwordVerifier, srpFactor, startPasswordVerifier } from './password-verifier.js';
 import { newPasswordRequired } from './new-password-required.js';
 import { selectChallenge, startSelectChallenge } from './select-challenge.js';
+import type { ChallengeNameType } from '../../shapes.js';
 import { proveBySignUpSession } from './sign-up-session.js';
 import { refreshTokens as refresh } from './refresh.js';
 import { afterPasswordVerifier, customChallenge, startCustomAuth } from './custom-challenge.js';
@@ -97,7 +98,8 @@ const flows = new Map<string, Flow>([
     if (opts.session) return proveBySignUpSession(sc, login, opts.session);
     if (params.PREFERRED_CHALLENGE) return startFirstFactor(sc, params.PREFERRED_CHALLENGE, login, params);
     const allowed = allowedFactors(sc.pool);
-    const options = allowed.includes('PASSWORD') ? ['PASSWORD', 'PASSWORD_SRP', ...allowed.filter((f) => f !== 'PASSWORD')] : allowed;
+    // The pool's first factors are challenge names too (CreateUserPool keeps SOFTWARE_TOKEN out of them).
+    const options = (allowed.includes('PASSWORD') ? ['PASSWORD', 'PASSWORD_SRP', ...allowed.filter((f) => f !== 'PASSWORD')] : allowed) as ChallengeNameType[];
     return answered(await startSelectChallenge(sc, login, options));
   }],
   ['CUSTOM_AUTH', async (sc, params) => {
