@@ -11,6 +11,7 @@ import { Secrets } from './domain/secrets.js';
 import { Messenger } from './domain/messages.js';
 import { TokenService } from './domain/tokens.js';
 import { Triggers } from './domain/triggers/runtime.js';
+import { parsePool } from './domain/pools.js';
 import type { Ctx } from './domain/context.js';
 import { operations } from './wire/operations.js';
 import { verifySigV4 } from './wire/sigv4.js';
@@ -77,6 +78,22 @@ export async function buildApp(config: Config, logger: Pino = createPino(config.
     messages: new Messenger(repo, secrets, log, { smtpUrl: config.smtpUrl, emailFrom: config.emailFrom, smsWebhookUrl: config.smsWebhookUrl }),
     tokens: new TokenService(repo, secrets, config.publicUrl),
   };
+  // Letters for CustomEmailSender / CustomSMSSender go to the pool's trigger, after the answer and
+  // with the outbox's retries, as Cognito calls those triggers asynchronously.
+  ctx.messages.deliverSendersWith(async (poolId, call) => {
+    const row = await repo.getPool(poolId);
+    const pool = row && parsePool(row);
+    if (!pool || !ctx.triggers.has(pool, call.trigger)) {
+      log.warn('message dropped: its pool no longer has the sender trigger', { poolId, trigger: call.trigger });
+      return;
+    }
+    try {
+      await ctx.triggers.invoke(pool, call.trigger, call.event as Record<string, unknown>);
+    } catch (e) {
+      // The outbox logs this; the trigger's own message might quote the code.
+      throw new Error(`${call.trigger} failed (${(e as Error).name})`);
+    }
+  });
   // fastify logs through our pino instance, but not each request: its request lines carry the URL (an
   // upload's token) and we write our own debug line with no request content.
   const app = Fastify({

@@ -14,7 +14,7 @@ import { issueDecoyCode, recordDecoyEvent, simulatedDestination } from '../domai
 import { clientOf } from './common.js';
 import { throttle } from '../domain/limits.js';
 import { recordAuthEvent, type AuthEventKind } from '../domain/events.js';
-import { postConfirmation, preSignUp } from '../domain/triggers/events.js';
+import { composeMessage, postConfirmation, preSignUp, type MessageSource, type Strings } from '../domain/triggers/events.js';
 import { migrateUser } from '../domain/user-migration.js';
 
 /** Where a sign-up code goes: the first auto-verified attribute the user has. */
@@ -77,11 +77,11 @@ async function simulatedCodeDelivery(ctx: Ctx, pool: LoadedPool, login: string, 
 const noAutoVerification = () => new InvalidParameterException('Auto verification not turned on.');
 const noRecoveryChannel = () => new InvalidParameterException('Cannot reset password for the user as there is no registered/verified email or phone_number');
 
-async function sendSignUpCode(ctx: Ctx, pool: LoadedPool, user: User) {
+async function sendSignUpCode(ctx: Ctx, pool: LoadedPool, user: User, why: { source: MessageSource; clientId: string; clientMetadata?: Strings }) {
   const channel = signUpChannel(pool, user);
   if (!channel) return undefined;
   const issued = await issueCode(ctx, pool.id, user.id, `signUp:${channel.attribute}`, channel.to, CODE_TTL.signUp);
-  return ctx.messages.sendCode(pool, channel, issued);
+  return ctx.messages.sendCode(pool, channel, issued, await composeMessage(ctx, pool, channel.medium, { ...why, user }, issued.code));
 }
 
 /** The client, the username and the user it names, for the unsigned per-user operations. */
@@ -156,7 +156,7 @@ op('SignUp', async (ctx, input) => {
   // A user the PreSignUp trigger confirmed needs no code (nor, as in Cognito, PostConfirmation).
   if (!pre.autoConfirmUser) {
     try {
-      delivery = await sendSignUpCode(ctx, pool, user);
+      delivery = await sendSignUpCode(ctx, pool, user, { source: 'SignUp', clientId: client.id, clientMetadata: input.ClientMetadata });
     } catch (e) {
       // No half-made account: without its code nobody could confirm it. (The code is only stored with
       // its message; a message that fails to go out later is retried, not undone.)
@@ -194,7 +194,7 @@ op('ResendConfirmationCode', async (ctx, input) => {
   await throttle(ctx, client.id, ['codes']);
   if (!user) return noSuchUser(client, () => simulatedCodeDelivery(ctx, pool, login, 'signUp', 'ResendCode'));
   if (user.status !== 'UNCONFIRMED') throw new InvalidParameterException('User is already confirmed.');
-  const delivery = await sendSignUpCode(ctx, pool, user);
+  const delivery = await sendSignUpCode(ctx, pool, user, { source: 'ResendCode', clientId: client.id, clientMetadata: input.ClientMetadata });
   if (!delivery) throw noAutoVerification();
   await recordAuthEvent(ctx, user, 'ResendCode', 'Pass');
   return { CodeDeliveryDetails: delivery };
@@ -215,7 +215,8 @@ op('ForgotPassword', async (ctx, input) => {
   const channel = recoveryChannel(pool, user);
   if (!channel) throw noRecoveryChannel();
   const issued = await issueCode(ctx, pool.id, user.id, 'forgotPassword', channel.to, CODE_TTL.forgotPassword);
-  const delivery = await ctx.messages.sendCode(pool, channel, issued);
+  const composed = await composeMessage(ctx, pool, channel.medium, { source: 'ForgotPassword', user, clientId: client.id, clientMetadata: input.ClientMetadata }, issued.code);
+  const delivery = await ctx.messages.sendCode(pool, channel, issued, composed);
   await recordAuthEvent(ctx, user, 'ForgotPassword', 'InProgress');
   return { CodeDeliveryDetails: delivery };
 });

@@ -4,6 +4,7 @@ import type { Ctx } from '../context.js';
 import type { LoadedPool } from '../pools.js';
 import type { User } from '../users.js';
 import type { TokenCustomization } from '../tokens.js';
+import type { Composed } from '../messages.js';
 import { configuredTrigger, invalidResponse, type TriggerName } from './runtime.js';
 
 export type Strings = Record<string, string>;
@@ -292,4 +293,18 @@ export function senderEvent(ctx: Ctx, pool: LoadedPool, trigger: SenderTrigger, 
     type: trigger === 'CustomEmailSender' ? 'customEmailSenderRequestV1' : 'customSMSSenderRequestV1',
     code, clientMetadata: clientMetadata ?? {}, userAttributes: userAttributesOf(user),
   }, {});
+}
+
+/** Who a message is for and why, as the message triggers see it. */
+export interface MessageContext { source: MessageSource; user: User; clientId?: string; clientMetadata?: Strings }
+
+/**
+ * What the pool's triggers make of a message carrying `code` by `medium`: the sender trigger's call
+ * in its place (CustomMessage is not asked then, as in Cognito), or CustomMessage's text, or nothing.
+ */
+export async function composeMessage(ctx: Ctx, pool: LoadedPool, medium: 'EMAIL' | 'SMS', mc: MessageContext, code: string, text?: MessageTemplate): Promise<Composed> {
+  const sender: SenderTrigger = medium === 'EMAIL' ? 'CustomEmailSender' : 'CustomSMSSender';
+  if (ctx.triggers.has(pool, sender)) return { sender: { trigger: sender, event: senderEvent(ctx, pool, sender, mc.source, mc.user, mc.clientId, code, mc.clientMetadata) } };
+  const template = text ?? await customMessage(ctx, pool, mc.source, mc.user, mc.clientId, mc.clientMetadata);
+  return template ? { template } : {};
 }
