@@ -43,6 +43,7 @@ export const MFAMethodNotFoundException = kind('MFAMethodNotFoundException');
 export const EnableSoftwareTokenMFAException = kind('EnableSoftwareTokenMFAException');
 export const SoftwareTokenMFANotFoundException = kind('SoftwareTokenMFANotFoundException');
 export const PasswordHistoryPolicyViolationException = kind('PasswordHistoryPolicyViolationException');
+export const FeatureUnavailableInTierException = kind('FeatureUnavailableInTierException');
 export const ConcurrentModificationException = kind('ConcurrentModificationException');
 // Wire-level errors (AWS JSON protocol).
 export const SerializationException = kind('SerializationException');

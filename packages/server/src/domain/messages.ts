@@ -1,3 +1,4 @@
+import { CodeDeliveryFailureException } from '../errors.js';
 import nodemailer, { type Transporter } from 'nodemailer';
 import crypto from 'node:crypto';
 import type { Insertable } from 'kysely';
@@ -24,7 +25,7 @@ export function maskDestination(medium: Medium, value: string): string {
  * A message as sealed in the outbox. A letter for a sender trigger (CustomEmailSender,
  * CustomSMSSender) carries the trigger's event, code included, in place of the text.
  */
-interface Letter { to: string; subject: string; body: string; sender?: SenderCall }
+export interface Letter { to: string; subject: string; body: string; sender?: SenderCall }
 export interface SenderCall { trigger: 'CustomEmailSender' | 'CustomSMSSender'; event: object }
 
 /** How a message with a sender trigger is delivered (set by the server: it calls the pool's trigger). */
@@ -41,6 +42,8 @@ const LEASE_MS = 60_000; // longer than the longest send (SEND_TIMEOUT_MS), so n
 const SEND_TIMEOUT_MS = 30_000;
 const BATCH = 10;
 export const OUTBOX_MAX_ATTEMPTS = 10;
+/** How long a sign-in waits for its code's transport before the outbox takes the message over. */
+const SIGN_IN_SEND_DEADLINE_MS = 3000;
 /** Wait before attempt n + 1 after n failed: 1 s, 2 s, 4 s ... at most 5 min (about 8.5 min in all). */
 export const retryDelay = (attempts: number) => Math.min(1000 * 2 ** (attempts - 1), 300_000);
 
@@ -110,6 +113,36 @@ export class Messenger {
     await this.repo.putCode(issued.row, this.letterRow(pool.id, channel.medium, letter));
     this.queued(pool.id, channel.medium, !!composed.sender);
     return deliveryDetails(channel);
+  }
+
+  /**
+   * A sign-in code (MFA by SMS or email): the user waits for it, and the challenge goes out only if it
+   * can arrive, so it is sent at once rather than after the answer. A transport that fails within
+   * `deadlineMs` gives CodeDeliveryFailureException, nothing queued. One still sending at the deadline
+   * hands the message to the outbox, due once that send would have timed out: deleted if the send
+   * succeeds, due at once if it fails, so it arrives once and is never lost. With no transport the
+   * message is kept in the development outbox, as every other one.
+   */
+  async sendNow(poolId: string, medium: Medium, letter: Letter, deadlineMs = SIGN_IN_SEND_DEADLINE_MS): Promise<void> {
+    if (!this.hasTransport(medium)) {
+      await this.repo.addOutbox(this.letterRow(poolId, medium, letter));
+      this.queued(poolId, medium);
+      return;
+    }
+    const sending = withTimeout(this.transmit(medium, letter), SEND_TIMEOUT_MS);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), deadlineMs); });
+    const outcome = await Promise.race([sending.then(() => 'sent' as const, (e: unknown) => e), late]).finally(() => clearTimeout(timer));
+    if (outcome === 'sent') return;
+    if (outcome !== 'late') {
+      this.log.warn('sign-in code delivery failed', { poolId, medium, error: String((outcome as Error)?.message ?? outcome) });
+      throw new CodeDeliveryFailureException('Unable to deliver the authentication code.');
+    }
+    const now = Date.now();
+    const row = this.row(poolId, medium, letter, 'pending', now, now + SEND_TIMEOUT_MS + 1000);
+    await this.repo.addOutbox(row);
+    sending.then(() => this.repo.deleteOutbox(row.id), () => this.repo.retryOutbox(row.id, 0, Date.now()).then(() => this.wake()))
+      .catch((e) => this.log.warn('outbox: settling a late sign-in code failed', { poolId, medium, error: String((e as Error)?.message ?? e) }));
   }
 
   /** For a user who does not exist: what sendCode does, on decoy rows that are never sent. */

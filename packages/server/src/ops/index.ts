@@ -11,3 +11,5 @@ import './pools.js';
 import './groups.js';
 import './auth-events.js';
 import './user-import.js';
+import './mfa.js';
+import './devices.js';

@@ -13,7 +13,7 @@ import {
 } from '../triggers/events.js';
 import { invalidResponse } from '../triggers/runtime.js';
 import {
-  answered, asked, consumeSession, createSession, invalidSession, proved, required, userOf,
+  answered, asked, carried, consumeSession, createSession, invalidSession, proved, required, userOf,
   type ChallengeModule, type Outcome, type Responses, type SessionState, type SignIn,
 } from './base.js';
 import { fakeSrpUserId } from './password.js';
@@ -98,7 +98,7 @@ async function createChallenge(sc: SignIn, login: string, w: CustomAuthWho, hist
   const { ctx, pool, client } = sc;
   const c = await createAuthChallenge(ctx, pool, w, 'CUSTOM_CHALLENGE', history, sc.clientMetadata);
   const state: CustomChallengeState = {
-    challenge: 'CUSTOM_CHALLENGE', flow: sc.flow, userId: w.user?.id, login, history,
+    challenge: 'CUSTOM_CHALLENGE', ...carried(sc), userId: w.user?.id, login, history,
     privateParameters: c.privateChallengeParameters, metadata: c.challengeMetadata,
   };
   // USERNAME is the username the answer names (a stand-in shaped like one for nobody), as Cognito adds it.

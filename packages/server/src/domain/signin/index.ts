@@ -11,7 +11,7 @@ import {
   answered, checkSecretHash, openSession, proved, required, unavailableChallenge,
   type ChallengeAnswer, type ChallengeModule, type FirstFactor, type Outcome, type Place, type Responses, type SignIn,
 } from './base.js';
-import { continueSignIn } from './pipeline.js';
+import { continueSignIn, startChosen } from './pipeline.js';
 import { passwordFactor, verifyPasswordFactor } from './password.js';
 import { passwordVerifier, srpFactor, startPasswordVerifier } from './password-verifier.js';
 import { newPasswordRequired } from './new-password-required.js';
@@ -19,17 +19,30 @@ import { selectChallenge, startSelectChallenge } from './select-challenge.js';
 import type { ChallengeNameType } from '../../shapes.js';
 import { proveBySignUpSession } from './sign-up-session.js';
 import { refreshTokens as refresh } from './refresh.js';
+import { emailOtp, smsMfa } from './message-code.js';
+import { softwareTokenMfa } from './software-token-mfa.js';
+import { selectMfaType } from './select-mfa-type.js';
+import { mfaSetup } from './mfa-setup.js';
+import { devicePasswordVerifier, deviceSrpAuth } from './device-srp.js';
 import { afterPasswordVerifier, customChallenge, startCustomAuth } from './custom-challenge.js';
 
 export type { ChallengeAnswer } from './base.js';
 export { checkSecretHash } from './base.js';
 export { settlePasswordCheck } from './password.js';
+export { associateInSession, verifyInSession } from './mfa-setup.js';
 
 /** RespondToAuthChallenge's challenges, by name. */
 const challenges = new Map<string, ChallengeModule>([
   passwordVerifier,
   newPasswordRequired,
   selectChallenge,
+  smsMfa,
+  softwareTokenMfa,
+  emailOtp,
+  selectMfaType,
+  mfaSetup,
+  deviceSrpAuth,
+  devicePasswordVerifier,
   customChallenge,
 ].map((m) => [m.name, m]));
 
@@ -130,6 +143,7 @@ async function settle(sc: SignIn, outcome: Outcome): Promise<ChallengeAnswer> {
     case 'answer': return outcome.answer;
     case 'proved': return continueSignIn(sc, outcome.user, outcome.after);
     case 'chose': return settle(sc, await startFirstFactor(sc, outcome.factor, outcome.login, outcome.params));
+    case 'next': return startChosen(sc, outcome.user, outcome.challenge, outcome.params);
     case 'ask': {
       const start = starters.get(outcome.challenge);
       if (!start) throw new InvalidParameterException(`The challenge ${outcome.challenge} cannot be asked for here.`);
@@ -142,7 +156,7 @@ async function settle(sc: SignIn, outcome: Outcome): Promise<ChallengeAnswer> {
 export async function initiateAuth(ctx: Ctx, pool: LoadedPool, client: LoadedClient, flow: string, params: Responses, opts: FlowOptions): Promise<ChallengeAnswer> {
   const run = flows.get(flow);
   if (!run) throw new InvalidParameterException(`1 validation error detected: Value '${flow}' at 'authFlow' failed to satisfy constraint: Member must satisfy enum value set: [USER_SRP_AUTH, REFRESH_TOKEN_AUTH, REFRESH_TOKEN, CUSTOM_AUTH, USER_PASSWORD_AUTH, USER_AUTH]`);
-  const sc: SignIn = { ctx, pool, client, flow, clientMetadata: opts.clientMetadata };
+  const sc: SignIn = { ctx, pool, client, flow, ...(params.DEVICE_KEY ? { device: params.DEVICE_KEY } : {}), clientMetadata: opts.clientMetadata };
   return settle(sc, await run(sc, params, opts));
 }
 
@@ -155,7 +169,9 @@ export async function respondToChallenge(ctx: Ctx, pool: LoadedPool, client: Loa
   if (s.state.challenge !== challengeName) throw new InvalidParameterException(`Invalid challenge name ${challengeName}: the session expects ${s.state.challenge}`);
   if (client.secret) checkSecretHash(client, responses.USERNAME ?? '', responses.SECRET_HASH);
   if (!named) throw new InvalidParameterException(`Invalid challenge name ${challengeName}`);
-  const sc: SignIn = { ...at, flow: s.state.flow, clientMetadata };
+  // The device the client names now, or the one it named earlier in this sign-in.
+  const device = responses.DEVICE_KEY || s.state.device;
+  const sc: SignIn = { ...at, flow: s.state.flow, ...(device ? { device } : {}), clientMetadata };
   const outcome = await named.answer(sc, s, responses);
   // CUSTOM_WITH_SRP: the password is one step of the custom sequence; DefineAuthChallenge says what follows.
   if (sc.flow === 'CUSTOM_AUTH' && named === passwordVerifier && outcome.kind === 'proved') return settle(sc, await afterPasswordVerifier(sc, outcome.user));
