@@ -6,9 +6,10 @@ import assert from 'node:assert/strict';
 import {
   AdminCreateUserCommand, AdminGetUserCommand, AdminResetUserPasswordCommand, ConfirmSignUpCommand, ForgotPasswordCommand, GetUserAttributeVerificationCodeCommand,
   InitiateAuthCommand, ResendConfirmationCodeCommand, RespondToAuthChallengeCommand, SignUpCommand, UpdateUserAttributesCommand, type CognitoIdentityProviderClient,
+  AdminSetUserPasswordCommand, SetUserPoolMfaConfigCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { MailCatcher, startGatehouse, createPoolAndClient, uniqueEmail, userClient, type Gatehouse } from './support/harness.js';
-import { TriggerKit, FORMS } from './support/triggers.js';
+import { TriggerKit, FORMS, CUSTOM_AUTH_MODULES } from './support/triggers.js';
 
 const PASSWORD = 'Correct-Horse-9';
 let gh: Gatehouse, kit: TriggerKit, mail: MailCatcher, cip: CognitoIdentityProviderClient;
@@ -38,6 +39,7 @@ export const handler = async (event) => {
   if (!existsSync(FLAG)) { writeFileSync(FLAG, 'x'); throw new Error('mail provider down'); }
   return event;
 };`);
+  for (const [name, body] of Object.entries(CUSTOM_AUTH_MODULES)) kit.module(name, body);
   mail = await new MailCatcher().start();
   gh = await startGatehouse({ GATEHOUSE_TRIGGERS_DIR: kit.dir, GATEHOUSE_SMTP_URL: `smtp://127.0.0.1:${mail.port}` });
   cip = userClient(gh.url);
@@ -180,3 +182,33 @@ test('a sender trigger that fails is retried by the outbox, as a mail server wou
 });
 
 
+
+test('MFA after custom authentication, as the pool says: the EMAIL_OTP code in CustomMessage_Authentication\'s text, or to CustomEmailSender_Authentication', async () => {
+  for (const lambda of [{ CustomMessage: 'message.mjs' }, { CustomEmailSender: { LambdaVersion: 'V1_0' as const, LambdaArn: 'sender.mjs' } }]) {
+    const { poolId, clientId } = await createPoolAndClient(gh, {
+      LambdaConfig: { DefineAuthChallenge: 'define.mjs', CreateAuthChallenge: 'create.mjs', VerifyAuthChallengeResponse: 'verify.mjs', ...lambda },
+    }, { ExplicitAuthFlows: ['ALLOW_CUSTOM_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'] });
+    await gh.admin.send(new SetUserPoolMfaConfigCommand({ UserPoolId: poolId, MfaConfiguration: 'ON', EmailMfaConfiguration: { Message: 'Your sign-in code is {####}', Subject: 'Sign-in code' } }));
+    const email = uniqueEmail('mfa');
+    await gh.admin.send(new AdminCreateUserCommand({ UserPoolId: poolId, Username: email, MessageAction: 'SUPPRESS', UserAttributes: [{ Name: 'email', Value: email }, { Name: 'email_verified', Value: 'true' }] }));
+    await gh.admin.send(new AdminSetUserPasswordCommand({ UserPoolId: poolId, Username: email, Password: PASSWORD, Permanent: true }));
+    const start = await cip.send(new InitiateAuthCommand({ ClientId: clientId, AuthFlow: 'CUSTOM_AUTH', AuthParameters: { USERNAME: email } }));
+    const USERNAME = start.ChallengeParameters!.USERNAME;
+    const since = Date.now();
+    const mfa = await cip.send(new RespondToAuthChallengeCommand({ ClientId: clientId, ChallengeName: 'CUSTOM_CHALLENGE', Session: start.Session, ChallengeResponses: { USERNAME, ANSWER: '42' } }));
+    assert.equal(mfa.ChallengeName, 'EMAIL_OTP', 'the right answer still meets MFA');
+    assert.equal(mfa.AuthenticationResult, undefined);
+    let code: string;
+    if ('CustomMessage' in lambda) {
+      const m = await mail.next(email, since);
+      assert.equal(m.subject, 'Brand CustomMessage_Authentication');
+      code = /(\d{6})/.exec(m.text)![1];
+    } else {
+      const [sent] = await eventsOf(poolId, 'CustomEmailSender_Authentication');
+      assert.equal(sent.request.type, 'customEmailSenderRequestV1');
+      code = sent.request.code;
+    }
+    const done = await cip.send(new RespondToAuthChallengeCommand({ ClientId: clientId, ChallengeName: 'EMAIL_OTP', Session: mfa.Session, ChallengeResponses: { USERNAME, EMAIL_OTP_CODE: code } }));
+    assert.ok(done.AuthenticationResult?.AccessToken);
+  }
+});
