@@ -8,7 +8,7 @@ import {
   AdminCreateUserCommand, AdminSetUserPasswordCommand, InitiateAuthCommand, RespondToAuthChallengeCommand, CreateUserPoolClientCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { startGatehouse, createPoolAndClient, uniqueEmail, unrefLongClientTimers, userClient, type Gatehouse } from './support/harness.js';
-import { TriggerKit, FORMS, CUSTOM_AUTH_MODULES, type Form } from './support/triggers.js';
+import { TriggerKit, errorOf, FORMS, CUSTOM_AUTH_MODULES, type Form } from './support/triggers.js';
 
 unrefLongClientTimers();
 
@@ -53,10 +53,6 @@ async function confirmedUser(poolId: string) {
   return email;
 }
 
-async function errorOf(p: Promise<unknown>): Promise<Error & { name: string }> {
-  try { await p; } catch (e) { return e as Error & { name: string }; }
-  assert.fail('expected an error');
-}
 
 for (const form of FORMS) {
   test(`CUSTOM_WITHOUT_SRP (${form}): a wrong answer is asked again, the right one signs in; additionalInfo carries the public parameters`, async () => {

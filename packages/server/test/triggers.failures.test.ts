@@ -8,7 +8,7 @@ import net from 'node:net';
 import http from 'node:http';
 import { AdminGetUserCommand, CreateUserPoolCommand, SignUpCommand, type CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { startGatehouse, createPoolAndClient, uniqueEmail, userClient, type Gatehouse } from './support/harness.js';
-import { TriggerKit, FORMS } from './support/triggers.js';
+import { TriggerKit, errorOf, FORMS } from './support/triggers.js';
 
 const PASSWORD = 'Correct-Horse-9';
 let gh: Gatehouse, kit: TriggerKit, cip: CognitoIdentityProviderClient;
@@ -37,10 +37,6 @@ before(async () => {
 });
 after(async () => { cip?.destroy(); await gh?.stop(); await kit?.stop(); });
 
-async function errorOf(p: Promise<unknown>): Promise<Error & { name: string; $metadata?: { httpStatusCode?: number } }> {
-  try { await p; } catch (e) { return e as Error & { name: string }; }
-  assert.fail('expected an error');
-}
 
 /** A pool whose PreSignUp trigger is `target`; a sign-up through it, and whether it left a user. */
 async function signUpThrough(target: string) {

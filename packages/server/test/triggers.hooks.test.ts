@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { decodeJwt } from 'jose';
 import { MailCatcher, startGatehouse, createPoolAndClient, uniqueEmail, unrefLongClientTimers, userClient, type Gatehouse } from './support/harness.js';
-import { TriggerKit, FORMS, type Form } from './support/triggers.js';
+import { TriggerKit, errorOf, FORMS, type Form } from './support/triggers.js';
 
 unrefLongClientTimers();
 
@@ -115,10 +115,6 @@ async function adminUser(poolId: string, email: string) {
   await gh.admin.send(new AdminSetUserPasswordCommand({ UserPoolId: poolId, Username: email, Password: PASSWORD, Permanent: true }));
 }
 
-async function errorOf(p: Promise<unknown>): Promise<Error & { name: string }> {
-  try { await p; } catch (e) { return e as Error & { name: string }; }
-  assert.fail('expected an error');
-}
 
 const ofPool = (poolId: string, source: string) => kit.events(source).filter((e) => e.userPoolId === poolId);
 

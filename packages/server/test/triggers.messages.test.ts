@@ -9,7 +9,7 @@ import {
   AdminSetUserPasswordCommand, SetUserPoolMfaConfigCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { MailCatcher, startGatehouse, createPoolAndClient, uniqueEmail, userClient, type Gatehouse } from './support/harness.js';
-import { TriggerKit, FORMS, CUSTOM_AUTH_MODULES } from './support/triggers.js';
+import { TriggerKit, errorOf, FORMS, CUSTOM_AUTH_MODULES } from './support/triggers.js';
 
 const PASSWORD = 'Correct-Horse-9';
 let gh: Gatehouse, kit: TriggerKit, mail: MailCatcher, cip: CognitoIdentityProviderClient;
@@ -46,10 +46,6 @@ export const handler = async (event) => {
 });
 after(async () => { cip?.destroy(); await gh?.stop(); await mail?.close(); await kit?.stop(); });
 
-async function errorOf(p: Promise<unknown>): Promise<Error & { name: string }> {
-  try { await p; } catch (e) { return e as Error & { name: string }; }
-  assert.fail('expected an error');
-}
 
 /** Events of the pool from `source`, waiting for the first `n` (sender triggers are called after the answer). */
 async function eventsOf(poolId: string, source: string, n = 1, timeoutMs = 8000): Promise<any[]> {

@@ -8,6 +8,12 @@ import path from 'node:path';
 import http from 'node:http';
 import { pathToFileURL } from 'node:url';
 
+/** The error a call fails with (the test fails if it succeeds). */
+export async function errorOf(p: Promise<unknown>): Promise<Error & { name: string; $metadata?: { httpStatusCode?: number } }> {
+  try { await p; } catch (e) { return e as Error & { name: string }; }
+  throw new Error('expected an error');
+}
+
 export type Form = 'module' | 'url';
 export const FORMS: Form[] = ['module', 'url'];
 
