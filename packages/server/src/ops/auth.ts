@@ -46,13 +46,13 @@ function withoutChoice({ AvailableChallenges: _, ...answer }: ChallengeAnswer) {
 op('RespondToAuthChallenge', async (ctx, input) => {
   const { pool, client } = await clientOf(ctx, input);
   await throttle(ctx, client.id, ['signIn']);
-  return withoutChoice(await counted(ctx, input.ChallengeName, respondToChallenge(ctx, pool, client, input.ChallengeName, input.ChallengeResponses ?? {}, input.Session, input.ClientMetadata)));
+  return withoutChoice(await counted(ctx, input.ChallengeName, respondToChallenge(ctx, pool, client, input.ChallengeName, input.ChallengeResponses ?? {}, input.Session, { clientMetadata: input.ClientMetadata })));
 });
 
 op('AdminRespondToAuthChallenge', async (ctx, input) => {
   const { pool, client } = await poolClientOf(ctx, input);
   await throttle(ctx, client.id, ['signIn']);
-  return withoutChoice(await counted(ctx, input.ChallengeName, respondToChallenge(ctx, pool, client, input.ChallengeName, input.ChallengeResponses ?? {}, input.Session, input.ClientMetadata)));
+  return withoutChoice(await counted(ctx, input.ChallengeName, respondToChallenge(ctx, pool, client, input.ChallengeName, input.ChallengeResponses ?? {}, input.Session, { clientMetadata: input.ClientMetadata })));
 });
 
 op('GetTokensFromRefreshToken', async (ctx, input) => {

@@ -10,7 +10,7 @@ import type { AuthenticationResult } from '../tokens.js';
 import type { ChallengeNameType } from '../../shapes.js';
 import type { OpenSession, SessionState } from '../sessions.js';
 import { postAuthentication, preTokenGeneration, type Strings, type TokenGenerationSource } from '../triggers/events.js';
-import { TokenService } from '../tokens.js';
+import { USER_ADMIN_SCOPE } from '../tokens.js';
 
 export { createSession, openSession, consumeSession, invalidSession, sessionIdOf, type OpenSession, type SessionState } from '../sessions.js';
 
@@ -90,11 +90,14 @@ export function required(params: Responses, ...names: string[]) {
   for (const n of names) if (!params[n]) throw new InvalidParameterException(`Missing required parameter ${n}`);
 }
 
-/** Checks SECRET_HASH for clients that have a secret: base64(HMAC-SHA256(secret, username + clientId)). */
+/** SECRET_HASH: base64(HMAC-SHA256(secret, username + clientId)). The hosted pages compute it for their own answers. */
+export const secretHash = (client: LoadedClient, username: string) => crypto.createHmac('sha256', client.secret ?? '').update(username + client.id).digest('base64');
+
+/** Checks SECRET_HASH for clients that have a secret. */
 export function checkSecretHash(client: LoadedClient, username: string, provided: string | undefined) {
   if (!client.secret) return;
   if (!provided) throw new NotAuthorizedException(`Client ${client.id} is configured with secret but SECRET_HASH was not received`);
-  const expected = crypto.createHmac('sha256', client.secret).update(username + client.id).digest('base64');
+  const expected = secretHash(client, username);
   if (!safeEqual(expected, provided)) throw new NotAuthorizedException(`Unable to verify secret hash for client ${client.id}`);
 }
 
@@ -109,15 +112,28 @@ export async function userGroups(ctx: Ctx, pool: LoadedPool, user: User): Promis
   return page.items.sort((a, b) => (a.precedence ?? Infinity) - (b.precedence ?? Infinity) || a.name.localeCompare(b.name)).map((g) => g.name);
 }
 
+/** The flow of sign-ins on the managed login pages: they end in an authorization code, not tokens. */
+export const HOSTED_FLOW = 'HOSTED_UI';
+
+// A hosted sign-in's last answer carries no tokens; the pages read who signed in from here (never sent).
+const hostedUsers = new WeakMap<ChallengeAnswer, User>();
+export const hostedUserOf = (answer: ChallengeAnswer) => hostedUsers.get(answer);
+
 /**
- * The last step: the PostAuthentication and PreTokenGeneration triggers, then tokens, with the
- * metadata of a new device when the pool tracks devices.
+ * The last step: the PostAuthentication trigger, then PreTokenGeneration and tokens, with the
+ * metadata of a new device when the pool tracks devices. On the hosted pages the answer names the
+ * user they make a code for; the token endpoint calls PreTokenGeneration (TokenGeneration_HostedAuth).
  */
-export async function signedIn(sc: SignIn, user: User, opts: { source?: TokenGenerationSource; newDevice?: { DeviceKey: string; DeviceGroupKey: string } } = {}): Promise<ChallengeAnswer> {
+export async function signedIn(sc: Place & { flow?: string; clientMetadata?: Strings }, user: User, opts: { source?: TokenGenerationSource; newDevice?: { DeviceKey: string; DeviceGroupKey: string } } = {}): Promise<ChallengeAnswer> {
   const { ctx, pool, client } = sc;
   await postAuthentication(ctx, pool, user, client.id, sc.clientMetadata);
+  if (sc.flow === HOSTED_FLOW) {
+    const answer: ChallengeAnswer = { ChallengeParameters: {} };
+    hostedUsers.set(answer, user);
+    return answer;
+  }
   const groups = await userGroups(ctx, pool, user);
-  const customize = await preTokenGeneration(ctx, pool, opts.source ?? 'TokenGeneration_Authentication', user, client.id, { groups, scopes: TokenService.scopes(), clientMetadata: sc.clientMetadata });
+  const customize = await preTokenGeneration(ctx, pool, opts.source ?? 'TokenGeneration_Authentication', user, client.id, { groups, scopes: [USER_ADMIN_SCOPE], clientMetadata: sc.clientMetadata });
   const AuthenticationResult = await ctx.tokens.issue({ pool, client, user, groups, now: ctx.now(), customize });
   if (opts.newDevice) AuthenticationResult.NewDeviceMetadata = opts.newDevice;
   return { ChallengeParameters: {}, AuthenticationResult };
