@@ -10,6 +10,8 @@ import { withConfigCache } from './storage/cache.js';
 import { Secrets } from './domain/secrets.js';
 import { Messenger } from './domain/messages.js';
 import { TokenService } from './domain/tokens.js';
+import { Triggers } from './domain/triggers/runtime.js';
+import { parsePool } from './domain/pools.js';
 import type { Ctx } from './domain/context.js';
 import { operations } from './wire/operations.js';
 import { verifySigV4 } from './wire/sigv4.js';
@@ -71,11 +73,28 @@ export async function buildApp(config: Config, logger: Pino = createPino(config.
   const log = domainLogger(logger);
   const repo = withConfigCache(await openRepository({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }), 1000);
   const secrets = new Secrets(config.masterKey);
+  const metrics = new Metrics();
   const ctx: Ctx = {
-    repo, config, secrets, log, now: () => Date.now(), metrics: new Metrics(),
+    repo, config, secrets, log, now: () => Date.now(), metrics, triggers: new Triggers(config.triggers, log, metrics),
     messages: new Messenger(repo, secrets, log, { smtpUrl: config.smtpUrl, emailFrom: config.emailFrom, smsWebhookUrl: config.smsWebhookUrl }),
     tokens: new TokenService(repo, secrets, config.publicUrl),
   };
+  // Letters for CustomEmailSender / CustomSMSSender go to the pool's trigger, after the answer and
+  // with the outbox's retries, as Cognito calls those triggers asynchronously.
+  ctx.messages.deliverSendersWith(async (poolId, call) => {
+    const row = await repo.getPool(poolId);
+    const pool = row && parsePool(row);
+    if (!pool || !ctx.triggers.has(pool, call.trigger)) {
+      log.warn('message dropped: its pool no longer has the sender trigger', { poolId, trigger: call.trigger });
+      return;
+    }
+    try {
+      await ctx.triggers.invoke(pool, call.trigger, call.event as Record<string, unknown>);
+    } catch (e) {
+      // The outbox logs this; the trigger's own message might quote the code.
+      throw new Error(`${call.trigger} failed (${(e as Error).name})`);
+    }
+  });
   // fastify logs through our pino instance, but not each request: its request lines carry the URL (an
   // upload's token) and we write our own debug line with no request content.
   const app = Fastify({
@@ -175,10 +194,29 @@ export async function buildApp(config: Config, logger: Pino = createPino(config.
   return { app, ctx };
 }
 
+/** At start, each pool's trigger ARNs that GATEHOUSE_TRIGGERS does not map: they would fail when due. */
+async function logUnmappedTriggers(ctx: Ctx) {
+  let after: string | undefined;
+  do {
+    const page = await ctx.repo.listPools(60, after);
+    for (const row of page.items) {
+      let unmapped: string[] = [];
+      try {
+        ({ unmapped } = ctx.triggers.check(JSON.parse(row.config).LambdaConfig));
+      } catch (e) {
+        ctx.log.warn('a trigger of this pool cannot be called', { poolId: row.id, reason: (e as Error).message });
+      }
+      for (const arn of unmapped) ctx.log.warn('trigger ARN not mapped by GATEHOUSE_TRIGGERS: the trigger will fail when it is due', { poolId: row.id, arn });
+    }
+    after = page.next;
+  } while (after);
+}
+
 /** Starts a server; PORT 0 picks a free port (tests use that). */
 export async function startServer(config: Config = loadConfig(), logger?: Pino): Promise<RunningServer> {
   const { app, ctx } = await buildApp(config, logger);
   await app.listen({ port: config.port, host: config.host });
+  logUnmappedTriggers(ctx).catch((e) => ctx.log.warn('trigger check failed', { error: String(e) }));
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const sweep = setInterval(() => {

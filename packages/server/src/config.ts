@@ -26,6 +26,11 @@ export interface Config {
   bodyTimeoutMs: number;
   /** GATEHOUSE_TLS_CERT / GATEHOUSE_TLS_KEY: PEM certificate chain and key; the server speaks HTTPS when set. */
   tls?: { cert: Buffer; key: Buffer };
+  /**
+   * Lambda triggers (domain/triggers/): the only directory trigger modules load from, and the map
+   * from Lambda ARNs (as pools name them) to a URL or a module.
+   */
+  triggers: { dir?: string; arns: Record<string, string> };
 }
 
 function readOrCreate(file: string, make: () => string): { value: string; created: boolean } {
@@ -88,6 +93,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: parseTrustProxy(get('GATEHOUSE_TRUST_PROXY')),
     bodyTimeoutMs: positiveInteger('GATEHOUSE_BODY_TIMEOUT_MS', get('GATEHOUSE_BODY_TIMEOUT_MS'), 10_000),
     tls,
+    triggers: { dir: get('GATEHOUSE_TRIGGERS_DIR') ? path.resolve(get('GATEHOUSE_TRIGGERS_DIR')!) : undefined, arns: parseTriggerMap(get('GATEHOUSE_TRIGGERS')) },
   };
 }
 
@@ -103,6 +109,21 @@ function parseTrustProxy(v: string | undefined): boolean | number | string {
   if (!v || v === 'false') return false;
   if (v === 'true') return true;
   return /^\d+$/.test(v) ? Number(v) : v;
+}
+
+/** GATEHOUSE_TRIGGERS: a JSON object from Lambda ARN to URL or module (checked by the trigger runtime). */
+function parseTriggerMap(v: string | undefined): Record<string, string> {
+  if (v === undefined || v.trim() === '') return {};
+  let map: unknown;
+  try {
+    map = JSON.parse(v);
+  } catch {
+    throw new Error('GATEHOUSE_TRIGGERS must be a JSON object from Lambda ARN to a URL or module');
+  }
+  if (!map || typeof map !== 'object' || Array.isArray(map) || Object.values(map).some((x) => typeof x !== 'string')) {
+    throw new Error('GATEHOUSE_TRIGGERS must be a JSON object from Lambda ARN to a URL or module');
+  }
+  return map as Record<string, string>;
 }
 
 function parseLogLevel(v: string | undefined): string {

@@ -7,6 +7,7 @@ import type { Ctx } from './context.js';
 import { usernameKey, type LoadedPool } from './pools.js';
 import { parseUser, standardAttributes, type Attributes, type User } from './users.js';
 import type { IdentityProvider } from '../storage/repository.js';
+import { preSignUp } from './triggers/events.js';
 
 export const PROVIDER_TYPES = ['SAML', 'Facebook', 'Google', 'LoginWithAmazon', 'SignInWithApple', 'OIDC'] as const;
 export type ProviderType = (typeof PROVIDER_TYPES)[number];
@@ -151,9 +152,10 @@ async function writeIdentities(ctx: Ctx, pool: LoadedPool, user: User) {
  * The user a provider's subject signs in as: the linked user (its mapped attributes refreshed, as
  * Cognito does at every federated sign-in), or a new EXTERNAL_PROVIDER user `<provider>_<subject>`.
  * A federated user's email or phone never becomes a sign-in alias: a provider asserting someone's
- * address cannot take their account.
+ * address cannot take their account. A new user passes the PreSignUp trigger first
+ * (PreSignUp_ExternalProvider), which may refuse them or verify their email and phone.
  */
-export async function federatedUser(ctx: Ctx, pool: LoadedPool, provider: Provider, subject: string, claims: Record<string, unknown>): Promise<User> {
+export async function federatedUser(ctx: Ctx, pool: LoadedPool, provider: Provider, subject: string, claims: Record<string, unknown>, clientId?: string): Promise<User> {
   if (!subject || subject.length > 1024) throw new NotAuthorizedException('The identity provider named no user.');
   const attrs = mappedAttributes(provider, claims);
   const link = await ctx.repo.findIdentity(pool.id, provider.name, subject);
@@ -173,6 +175,9 @@ export async function federatedUser(ctx: Ctx, pool: LoadedPool, provider: Provid
   }
   const sub = crypto.randomUUID();
   const username = `${provider.name}_${subject}`;
+  const pre = await preSignUp(ctx, pool, 'PreSignUp_ExternalProvider', { userName: username, clientId }, { userAttributes: { ...attrs } });
+  if (pre.autoVerifyEmail && attrs.email) attrs.email_verified = 'true';
+  if (pre.autoVerifyPhone && attrs.phone_number) attrs.phone_number_verified = 'true';
   const attributes: Attributes = { ...attrs, sub };
   await ctx.repo.createUser({
     id: sub, pool_id: pool.id, username, username_key: usernameKey(pool, username), email_key: null, phone_key: null, preferred_username_key: null,

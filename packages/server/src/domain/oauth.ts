@@ -8,7 +8,8 @@ import type { ClientConfig, LoadedClient, LoadedPool } from './pools.js';
 import { randomToken, safeEqual, sha256 } from './secrets.js';
 import { parseUser, type User } from './users.js';
 import { refreshTokens, userGroups } from './signin/index.js';
-import { USER_ADMIN_SCOPE } from './tokens.js';
+import { USER_ADMIN_SCOPE, scopesOf } from './tokens.js';
+import { preTokenGeneration } from './triggers/events.js';
 
 /**
  * The OAuth settings of an app client, checked as Cognito checks them when the client is created or
@@ -120,7 +121,9 @@ export async function issueCode(ctx: Ctx, pool: LoadedPool, client: LoadedClient
 
 /** The implicit flow's tokens: no refresh token (it would sit in a URL fragment). */
 export async function implicitTokens(ctx: Ctx, pool: LoadedPool, client: LoadedClient, user: User, req: AuthorizeRequest, authTime: number) {
-  return ctx.tokens.issue({ pool, client, user, groups: await userGroups(ctx, pool, user), now: ctx.now(), authTime, originJti: crypto.randomUUID(), withRefresh: false, scopes: req.scopes.join(' '), nonce: req.nonce });
+  const groups = await userGroups(ctx, pool, user);
+  const customize = await preTokenGeneration(ctx, pool, 'TokenGeneration_HostedAuth', user, client.id, { groups, scopes: req.scopes });
+  return ctx.tokens.issue({ pool, client, user, groups, now: ctx.now(), authTime, originJti: crypto.randomUUID(), withRefresh: false, scopes: req.scopes.join(' '), nonce: req.nonce, customize });
 }
 
 export interface TokenResponse { access_token: string; id_token?: string; refresh_token?: string; expires_in: number; token_type: 'Bearer' }
@@ -156,9 +159,11 @@ export async function redeemCode(ctx: Ctx, pool: LoadedPool, client: LoadedClien
   const userRow = await ctx.repo.getUser(pool.id, row.user_id);
   const user = userRow && parseUser(userRow);
   if (!user || !user.enabled) throw grantError('The user is disabled or no longer exists.');
+  const groups = await userGroups(ctx, pool, user);
+  const customize = await preTokenGeneration(ctx, pool, 'TokenGeneration_HostedAuth', user, client.id, { groups, scopes: scopesOf(row.scopes) });
   const result = await ctx.tokens.issue({
-    pool, client, user, groups: await userGroups(ctx, pool, user), now, authTime: row.auth_time, originJti: row.origin_jti,
-    withRefresh: true, scopes: row.scopes, nonce: row.nonce ?? undefined,
+    pool, client, user, groups, now, authTime: row.auth_time, originJti: row.origin_jti,
+    withRefresh: true, scopes: row.scopes, nonce: row.nonce ?? undefined, customize,
   });
   return toTokenResponse(result);
 }

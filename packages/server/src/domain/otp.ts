@@ -11,6 +11,7 @@ import { randomDigits, randomToken, safeEqual } from './secrets.js';
 import { maskDestination, type CodeDeliveryDetails } from './messages.js';
 import { limitCodes, limitSms } from './limits.js';
 import { invalidSession } from './sessions.js';
+import { composeMessage, type MessageContext } from './triggers/events.js';
 
 export const OTP_MAX_WRONG = 3;
 
@@ -24,18 +25,24 @@ const mac = (ctx: Ctx, nonce: string, userId: string, to: string, code: string) 
 /**
  * Issues a code to `channel` and sends it with `message` ({####} is the code). Counted first against
  * the per-user cap (per purpose) and, for texts, the SMS-pumping caps, so a refused code is never sent.
- * Sent at once (Messenger.sendNow): a failed delivery is CodeDeliveryFailureException.
+ * Sent at once (Messenger.sendNow): a failed delivery is CodeDeliveryFailureException. With `mc`, the
+ * pool's message triggers apply (CustomMessage_Authentication rewrites the text; a sender trigger
+ * takes the code instead, called from the outbox as Cognito calls it, asynchronously).
  */
 export async function issueOtp(
-  ctx: Ctx, pool: LoadedPool, userId: string, purpose: string, channel: OtpChannel, message: OtpMessage, ttlMs: number, digits = 6,
+  ctx: Ctx, pool: LoadedPool, userId: string, purpose: string, channel: OtpChannel, message: OtpMessage, ttlMs: number, digits = 6, mc?: MessageContext,
 ): Promise<{ otp: OtpState; delivery: CodeDeliveryDetails }> {
   await limitCodes(ctx, userId, purpose);
   if (channel.medium === 'SMS') await limitSms(ctx, channel.to);
   const code = randomDigits(digits);
   const nonce = randomToken(16);
   const otp: OtpState = { nonce, mac: mac(ctx, nonce, userId, channel.to, code), exp: ctx.now() + ttlMs };
-  const body = message.body.replaceAll('{####}', code);
-  await ctx.messages.sendNow(pool.id, channel.medium, { to: channel.to, subject: channel.medium === 'EMAIL' ? message.subject : '', body });
+  const composed = mc ? await composeMessage(ctx, pool, channel.medium, mc, code) : {};
+  const own = composed.template;
+  const body = ((channel.medium === 'EMAIL' ? own?.email : own?.sms) ?? message.body).replaceAll('{####}', code);
+  const subject = channel.medium === 'EMAIL' ? own?.subject ?? message.subject : '';
+  if (composed.sender) await ctx.messages.send(pool.id, channel.medium, channel.to, '', '', composed.sender);
+  else await ctx.messages.sendNow(pool.id, channel.medium, { to: channel.to, subject, body });
   return { otp, delivery: { Destination: maskDestination(channel.medium, channel.to), DeliveryMedium: channel.medium, AttributeName: channel.attribute } };
 }
 

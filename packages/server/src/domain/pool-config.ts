@@ -7,7 +7,7 @@ import { InvalidParameterException } from '../errors.js';
 import type {
   AdminCreateUserConfigType, CreateUserPoolClientRequest, CreateUserPoolRequest, SchemaAttributeType, StringAttributeConstraintsType,
   NumberAttributeConstraintsType, TimeUnitsType, UpdateUserPoolClientRequest, UpdateUserPoolRequest, UserPoolClientType, UserPoolType,
-  ExplicitAuthFlowsType, AttributeDataType, AuthFactorType,
+  ExplicitAuthFlowsType, AttributeDataType, AuthFactorType, LambdaConfigType,
 } from '../shapes.js';
 import { passwordPolicyOf } from './password-policy.js';
 import { defaultVerificationTemplate, type ClientConfig, type LoadedClient, type LoadedPool, type PoolConfig, type SchemaEntry } from './pools.js';
@@ -80,6 +80,24 @@ function policies(input: PoolSettings): PoolConfig['Policies'] {
   return { PasswordPolicy, SignInPolicy: { AllowedFirstAuthFactors: factors ?? ['PASSWORD'] } };
 }
 
+/**
+ * The triggers as stored. Which values are callable (a URL, a module, an ARN) the trigger runtime
+ * checks (ops/pools.ts); the model's ARN pattern is lifted for them (wire/model.ts).
+ */
+function lambdaConfig(l: LambdaConfigType): LambdaConfigType {
+  // A trigger that would never run must not look configured: a pool relying on it would be open.
+  if (l.InboundFederation) throw invalid('The InboundFederation trigger is not supported yet.');
+  const out = { ...l };
+  // Cognito sets PreTokenGeneration to the versioned trigger's function, and refuses the two apart.
+  if (l.PreTokenGenerationConfig) {
+    if (l.PreTokenGeneration !== undefined && l.PreTokenGeneration !== l.PreTokenGenerationConfig.LambdaArn) {
+      throw invalid('PreTokenGeneration and PreTokenGenerationConfig.LambdaArn must name the same function.');
+    }
+    out.PreTokenGeneration = l.PreTokenGenerationConfig.LambdaArn;
+  }
+  return out;
+}
+
 function verificationTemplate(input: PoolSettings): PoolConfig['VerificationMessageTemplate'] {
   const t = input.VerificationMessageTemplate ?? {};
   // The legacy top-level members and the template members name the same settings; they must agree.
@@ -140,10 +158,7 @@ function updatable(input: PoolSettings): Partial<PoolConfig> {
     AdminCreateUserConfig: adminCreateUserConfig(input.AdminCreateUserConfig),
     EmailConfiguration: { ...input.EmailConfiguration, EmailSendingAccount: input.EmailConfiguration?.EmailSendingAccount ?? 'COGNITO_DEFAULT' },
   };
-  // A trigger that would never run must not look configured: a pool relying on it would be open.
-  const triggers = Object.keys(input.LambdaConfig ?? {}).filter((k) => k !== 'KMSKeyID');
-  if (triggers.length) throw invalid(`LambdaConfig triggers are not supported yet: ${triggers.join(', ')}`);
-  if (input.LambdaConfig) out.LambdaConfig = input.LambdaConfig;
+  if (input.LambdaConfig) out.LambdaConfig = lambdaConfig(input.LambdaConfig);
   const autoVerified = unique(input.AutoVerifiedAttributes);
   if (autoVerified?.length) out.AutoVerifiedAttributes = autoVerified;
   if (input.SmsAuthenticationMessage !== undefined) out.SmsAuthenticationMessage = input.SmsAuthenticationMessage;

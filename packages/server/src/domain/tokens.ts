@@ -34,12 +34,43 @@ const b64json = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64ur
 const boolAttrs = new Set(['email_verified', 'phone_number_verified']);
 const safeParse = (v: string) => { try { return JSON.parse(v); } catch { return v; } };
 
+/** What a PreTokenGeneration trigger changes in the tokens (domain/triggers/events.ts reads it from its answer). */
+export interface TokenCustomization {
+  id?: { add?: Record<string, unknown>; suppress?: string[] };
+  access?: { add?: Record<string, unknown>; suppress?: string[]; scopesToAdd?: string[]; scopesToSuppress?: string[] };
+  /** Replaces cognito:groups in both tokens. */
+  groups?: string[];
+  /** cognito:roles and cognito:preferred_role in the ID token. */
+  roles?: string[];
+  preferredRole?: string;
+}
+
+/**
+ * Claims no trigger may add, change or suppress: those that say who the token is for, who issued
+ * it, when, and which sign-in it belongs to (revocation reads origin_jti), and those set through
+ * their own fields (groups, roles, scopes). A trigger naming one is ignored for that claim.
+ */
+export const PROTECTED_CLAIMS = new Set([
+  'acr', 'amr', 'at_hash', 'aud', 'auth_time', 'azp', 'c_hash', 'client_id', 'cognito:groups', 'cognito:preferred_role', 'cognito:roles',
+  'cognito:username', 'event_id', 'exp', 'iat', 'identities', 'iss', 'jti', 'nbf', 'nonce', 'origin_jti', 'scope', 'sub', 'token_use', 'username',
+]);
+
+/** The scopes of an access token: those a hosted sign-in granted, else the API's one scope. */
+export const scopesOf = (scopes: string | undefined) => (scopes ?? USER_ADMIN_SCOPE).split(' ').filter(Boolean);
+
+/** Applies a trigger's additions and suppressions to one token's claims; protected claims stay as they are. */
+function customizeClaims(claims: Record<string, unknown>, c: { add?: Record<string, unknown>; suppress?: string[] } | undefined) {
+  for (const k of c?.suppress ?? []) if (!PROTECTED_CLAIMS.has(k)) delete claims[k];
+  for (const [k, v] of Object.entries(c?.add ?? {})) if (!PROTECTED_CLAIMS.has(k) && v !== undefined && v !== null) claims[k] = v;
+}
+
 /** Issues and checks Cognito-shaped JWTs and opaque refresh tokens. Keys are cached per pool. */
 export class TokenService {
   private keys = new Map<string, Promise<PoolKeys>>();
   constructor(private repo: Repository, private secrets: Secrets, private publicUrl: string) {}
 
   issuer(poolId: string) { return `${this.publicUrl}/${poolId}`; }
+
 
   forget(poolId: string) { this.keys.delete(poolId); }
 
@@ -77,10 +108,12 @@ export class TokenService {
   /** Signs access and ID tokens; a new sign-in (no originJti) also gets a refresh token. */
   /**
    * `scopes` are OAuth scopes granted by the hosted sign-in (else the API's one scope): the ID token
-   * then needs `openid`, and carries `nonce` when the authorize request sent one.
+   * then needs `openid`, and carries `nonce` when the authorize request sent one. `customize` is what
+   * a PreTokenGeneration trigger changes.
    */
-  async issue(opts: { pool: LoadedPool; client: LoadedClient; user: User; groups: string[]; now: number; authTime?: number; originJti?: string; withRefresh?: boolean; scopes?: string; nonce?: string }): Promise<AuthenticationResult> {
-    const { pool, client, user, groups, now } = opts;
+  async issue(opts: { pool: LoadedPool; client: LoadedClient; user: User; groups: string[]; now: number; authTime?: number; originJti?: string; withRefresh?: boolean; scopes?: string; nonce?: string; customize?: TokenCustomization }): Promise<AuthenticationResult> {
+    const { pool, client, user, now, customize } = opts;
+    const groups = customize?.groups ?? opts.groups;
     const life = tokenLifetimes(client.config);
     const authTime = Math.floor((opts.authTime ?? now) / 1000);
     const originJti = opts.originJti ?? crypto.randomUUID();
@@ -93,12 +126,19 @@ export class TokenService {
       // identities (federated users) is JSON in the store and an array in the token, as Cognito's.
       idAttrs[k] = boolAttrs.has(k) ? v === 'true' : k === 'identities' ? safeParse(v) : v;
     }
-    const scope = opts.scopes ?? USER_ADMIN_SCOPE;
+    const scopes = new Set(scopesOf(opts.scopes));
+    for (const s of customize?.access?.scopesToAdd ?? []) scopes.add(s);
+    for (const s of customize?.access?.scopesToSuppress ?? []) scopes.delete(s);
     const withId = opts.scopes === undefined || opts.scopes.split(' ').includes('openid');
-    const [AccessToken, IdToken] = await Promise.all([
-      this.sign(pool.id, { ...common, token_use: 'access', scope, client_id: client.id, username: user.username }, now, life.access),
-      withId ? this.sign(pool.id, { ...idAttrs, ...common, aud: client.id, token_use: 'id', 'cognito:username': user.username, ...(opts.nonce ? { nonce: opts.nonce } : {}) }, now, life.id) : undefined,
-    ]);
+    const access: Record<string, unknown> = { ...common, token_use: 'access', ...(scopes.size ? { scope: [...scopes].join(' ') } : {}), client_id: client.id, username: user.username };
+    const id: Record<string, unknown> = { ...idAttrs, ...common, aud: client.id, token_use: 'id', 'cognito:username': user.username, ...(opts.nonce ? { nonce: opts.nonce } : {}) };
+    if (customize) {
+      customizeClaims(access, customize.access);
+      customizeClaims(id, customize.id);
+      if (customize.roles?.length) id['cognito:roles'] = customize.roles;
+      if (customize.preferredRole) id['cognito:preferred_role'] = customize.preferredRole;
+    }
+    const [AccessToken, IdToken] = await Promise.all([this.sign(pool.id, access, now, life.access), withId ? this.sign(pool.id, id, now, life.id) : undefined]);
     const result: AuthenticationResult = { AccessToken, ...(IdToken ? { IdToken } : {}), ExpiresIn: Math.floor(life.access / 1000), TokenType: 'Bearer' };
     if (opts.withRefresh ?? !opts.originJti) {
       const fresh = this.newRefreshToken(pool, client, user, originJti, authTime * 1000, now, now + life.refresh, opts.scopes);

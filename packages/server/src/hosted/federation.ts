@@ -12,6 +12,7 @@ import { HOSTED_FLOW } from '../domain/signin/index.js';
 import { createSession, openSession, consumeSession, sessionIdOf, type SessionState } from '../domain/sessions.js';
 import { loadClient } from '../domain/pools.js';
 import { federatedUser, loadProvider, providerByIdentifier, SUBJECT_CLAIM, type Provider } from '../domain/federation.js';
+import { postAuthentication } from '../domain/triggers/events.js';
 import { parseSamlMetadata } from '../domain/saml-metadata.js';
 import { cookiesOf, formOf, isSecure, pageHeaders, queryOf, setCookie, clearCookie, withParams } from './http.js';
 import { AppRedirect, flowOf, PageError, redirectError, refuse, signedIn, type Flow } from './flow.js';
@@ -103,7 +104,9 @@ export function registerFederation(app: FastifyInstance, ctx: Ctx, base: string)
       const { subject, claims } = isOidc(provider)
         ? await oidcCallback(provider, state, params.state!, `${state.returnTo}?${queryOf(req).raw}`)
         : await oauth2Callback(provider, state, params.code);
-      const user = await federatedUser({ ...ctx, ip: req.ip }, pool, provider, subject, claims);
+      const user = await federatedUser({ ...ctx, ip: req.ip }, pool, provider, subject, claims, flow.client.id);
+      // A provider's sign-in is an authentication as the pages' are: PostAuthentication may refuse it.
+      await postAuthentication(ctx, pool, user, flow.client.id);
       return await signedIn(ctx, req, reply, flow, user);
     } catch (e) {
       return federationFailed(ctx, reply, flow, provider, e);
@@ -123,7 +126,9 @@ export function registerFederation(app: FastifyInstance, ctx: Ctx, base: string)
     try {
       if (provider.type !== 'SAML' || !form.SAMLResponse) throw fail('A SAML response was expected.');
       const { subject, claims } = await samlCallback(ctx, pool.id, provider, state, form.SAMLResponse);
-      const user = await federatedUser({ ...ctx, ip: req.ip }, pool, provider, subject, claims);
+      const user = await federatedUser({ ...ctx, ip: req.ip }, pool, provider, subject, claims, flow.client.id);
+      // A provider's sign-in is an authentication as the pages' are: PostAuthentication may refuse it.
+      await postAuthentication(ctx, pool, user, flow.client.id);
       return await signedIn(ctx, req, reply, flow, user);
     } catch (e) {
       return federationFailed(ctx, reply, flow, provider, e);

@@ -11,6 +11,22 @@ import {
 import type { PoolConfig } from '../domain/pools.js';
 import { pageCursor, pageToken, poolClientOf, poolOf } from './common.js';
 import { checkOAuthSettings } from '../domain/oauth.js';
+import { TargetError } from '../domain/triggers/runtime.js';
+
+/**
+ * Each trigger must be callable: a URL, a module in GATEHOUSE_TRIGGERS_DIR, or an ARN. An ARN that
+ * GATEHOUSE_TRIGGERS does not map is taken (infrastructure code names real Lambda functions) and
+ * logged; the trigger fails with UnexpectedLambdaException when it is due.
+ */
+function checkTriggers(ctx: Ctx, poolId: string | undefined, lambdaConfig: object | undefined) {
+  try {
+    const { unmapped } = ctx.triggers.check(lambdaConfig as Record<string, unknown> | undefined);
+    for (const arn of unmapped) ctx.log.warn('trigger ARN not mapped by GATEHOUSE_TRIGGERS: the trigger will fail when it is due', { poolId, arn });
+  } catch (e) {
+    if (e instanceof TargetError) throw new InvalidParameterException(`Invalid LambdaConfig: ${e.message}`);
+    throw e;
+  }
+}
 
 /**
  * Rewrites a pool's settings from their current value, only if nobody changed them meanwhile:
@@ -29,6 +45,7 @@ async function changePool(ctx: Ctx, poolId: string, change: (pool: LoadedPool) =
 op('CreateUserPool', async (ctx, input) => {
   const config = createPoolConfig(input);
   const id = newPoolId(ctx.config.region);
+  checkTriggers(ctx, id, config.LambdaConfig);
   const now = ctx.now();
   const row = { id, name: input.PoolName, config: JSON.stringify(config), created_at: now, updated_at: now };
   await ctx.repo.createPool(row, await generatePoolKey(ctx.secrets, id, now));
@@ -42,7 +59,11 @@ op('DescribeUserPool', async (ctx, input) => {
 });
 
 op('UpdateUserPool', async (ctx, input) => {
-  await changePool(ctx, input.UserPoolId, (pool) => ({ name: input.PoolName, config: updatePoolConfig(input, pool.config) }));
+  await changePool(ctx, input.UserPoolId, (pool) => {
+    const config = updatePoolConfig(input, pool.config);
+    checkTriggers(ctx, pool.id, config.LambdaConfig);
+    return { name: input.PoolName, config };
+  });
   return {};
 });
 

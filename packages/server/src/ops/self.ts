@@ -22,7 +22,7 @@ op('UpdateUserAttributes', async (ctx, input) => {
   const { client } = await loadClient(ctx, claims.clientId);
   checkUserWrites(pool, client, user, given);
   const changes = validateAttributes(pool, given);
-  const deliveries = await updateAttributes(ctx, pool, user, changes, false, () => throttle(ctx, claims.clientId, ['codes']));
+  const deliveries = await updateAttributes(ctx, pool, user, changes, false, () => throttle(ctx, claims.clientId, ['codes']), { clientId: claims.clientId, clientMetadata: input.ClientMetadata });
   return { CodeDeliveryDetailsList: deliveries };
 });
 
@@ -43,7 +43,7 @@ op('GetUserAttributeVerificationCode', async (ctx, input) => {
   await throttle(ctx, claims.clientId, ['codes']);
   // A held change is what awaits verification: the code goes to the new value.
   const to = pendingOf(user)[name] ?? user.attributes[name];
-  return { CodeDeliveryDetails: await (await attributeCode(ctx, pool, user, name, to))() };
+  return { CodeDeliveryDetails: await (await attributeCode(ctx, pool, user, name, to, { source: 'VerifyUserAttribute', clientId: claims.clientId, clientMetadata: input.ClientMetadata }))() };
 });
 
 op('VerifyUserAttribute', async (ctx, input) => {

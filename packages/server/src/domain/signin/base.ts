@@ -9,6 +9,8 @@ import { safeEqual } from '../secrets.js';
 import type { AuthenticationResult } from '../tokens.js';
 import type { ChallengeNameType } from '../../shapes.js';
 import type { OpenSession, SessionState } from '../sessions.js';
+import { postAuthentication, preTokenGeneration, type Strings, type TokenGenerationSource } from '../triggers/events.js';
+import { USER_ADMIN_SCOPE } from '../tokens.js';
 
 export { createSession, openSession, consumeSession, invalidSession, sessionIdOf, type OpenSession, type SessionState } from '../sessions.js';
 
@@ -26,8 +28,9 @@ export interface Place { ctx: Ctx; pool: LoadedPool; client: LoadedClient }
 /**
  * A sign-in under way: the place, the InitiateAuth flow it began with, and the remembered device the
  * client names (DEVICE_KEY, in its latest request or carried by the session); sessions carry both on.
+ * The request's ClientMetadata, which triggers receive, is the current request's alone.
  */
-export interface SignIn extends Place { flow: string; device?: string }
+export interface SignIn extends Place { flow: string; device?: string; clientMetadata?: Strings }
 
 /** What every session of a sign-in carries from one challenge to the next. */
 export const carried = (sc: SignIn) => ({ flow: sc.flow, ...(sc.device ? { device: sc.device } : {}) });
@@ -49,10 +52,13 @@ export type Outcome =
   /** The module answers by itself (a challenge it started). */
   | { kind: 'answer'; answer: ChallengeAnswer }
   /** The user chose (or set up) a challenge to meet next, by name (SELECT_MFA_TYPE, MFA_SETUP); the pipeline starts it. */
-  | { kind: 'next'; user: User; challenge: string; params?: Responses };
+  | { kind: 'next'; user: User; challenge: string; params?: Responses }
+  /** The flow asks for another module's challenge by name (CUSTOM_AUTH's trigger asking for PASSWORD_VERIFIER); the registry starts it. */
+  | { kind: 'ask'; challenge: string; login: string; params: Responses };
 
 export const proved = (user: User, after: Step): Outcome => ({ kind: 'proved', user, after });
 export const answered = (answer: ChallengeAnswer): Outcome => ({ kind: 'answer', answer });
+export const asked = (challenge: string, login: string, params: Responses): Outcome => ({ kind: 'ask', challenge, login, params });
 
 /**
  * One challenge: RespondToAuthChallenge finds it by name and hands it its open session. Its state
@@ -114,18 +120,22 @@ const hostedUsers = new WeakMap<ChallengeAnswer, User>();
 export const hostedUserOf = (answer: ChallengeAnswer) => hostedUsers.get(answer);
 
 /**
- * The last step: tokens, with the metadata of a new device when the pool tracks devices (or, on the
- * hosted pages, the user they make a code for).
+ * The last step: the PostAuthentication trigger, then PreTokenGeneration and tokens, with the
+ * metadata of a new device when the pool tracks devices. On the hosted pages the answer names the
+ * user they make a code for; the token endpoint calls PreTokenGeneration (TokenGeneration_HostedAuth).
  */
-export async function signedIn(at: Place & { flow?: string }, user: User, newDevice?: { DeviceKey: string; DeviceGroupKey: string }): Promise<ChallengeAnswer> {
-  if (at.flow === HOSTED_FLOW) {
+export async function signedIn(sc: Place & { flow?: string; clientMetadata?: Strings }, user: User, opts: { source?: TokenGenerationSource; newDevice?: { DeviceKey: string; DeviceGroupKey: string } } = {}): Promise<ChallengeAnswer> {
+  const { ctx, pool, client } = sc;
+  await postAuthentication(ctx, pool, user, client.id, sc.clientMetadata);
+  if (sc.flow === HOSTED_FLOW) {
     const answer: ChallengeAnswer = { ChallengeParameters: {} };
     hostedUsers.set(answer, user);
     return answer;
   }
-  const { ctx, pool, client } = at;
-  const AuthenticationResult = await ctx.tokens.issue({ pool, client, user, groups: await userGroups(ctx, pool, user), now: ctx.now() });
-  if (newDevice) AuthenticationResult.NewDeviceMetadata = newDevice;
+  const groups = await userGroups(ctx, pool, user);
+  const customize = await preTokenGeneration(ctx, pool, opts.source ?? 'TokenGeneration_Authentication', user, client.id, { groups, scopes: [USER_ADMIN_SCOPE], clientMetadata: sc.clientMetadata });
+  const AuthenticationResult = await ctx.tokens.issue({ pool, client, user, groups, now: ctx.now(), customize });
+  if (opts.newDevice) AuthenticationResult.NewDeviceMetadata = opts.newDevice;
   return { ChallengeParameters: {}, AuthenticationResult };
 }
 

@@ -30,7 +30,8 @@ export async function startMessageCode(sc: SignIn, user: User, factor: Factor, o
   const { ctx, pool, client } = sc;
   const channel = mfaChannel(user, factor, opts.email);
   const ttl = client.config.AuthSessionValidity * 60e3;
-  const { otp, delivery } = await issueOtp(ctx, pool, user.id, `signIn:${factor}`, channel, mfaMessage(pool, factor), ttl);
+  const { otp, delivery } = await issueOtp(ctx, pool, user.id, `signIn:${factor}`, channel, mfaMessage(pool, factor), ttl, undefined,
+    { source: 'Authentication', user, clientId: client.id, clientMetadata: sc.clientMetadata });
   const state: MessageCodeState = {
     challenge: factor, ...carried(sc), userId: user.id, to: channel.to, otp, after: opts.after ?? 'mfa', ...(opts.email ? { enroll: true } : {}),
   };

@@ -8,6 +8,7 @@ import { burnPasswordCheck, passwordMatches } from '../passwords.js';
 import { recordAuthEvent } from '../events.js';
 import { recordDecoyEvent } from '../decoys.js';
 import { answerOtp, type OtpState } from '../otp.js';
+import { migrateUser } from '../user-migration.js';
 import { proved, required, wrongPassword, type FirstFactor, type SignIn } from './base.js';
 
 /**
@@ -30,7 +31,8 @@ export function resetRequired(client: LoadedClient, user: User | undefined) {
 /** Checks a clear-text password: the same answer and work for unknown users, locked users and wrong passwords. */
 export async function verifyPasswordFactor(sc: SignIn, login: string, password: string): Promise<User> {
   const { ctx, pool, client } = sc;
-  const user = await findUser(ctx, pool, login);
+  // A login that names nobody may name a user of the old store, whom the UserMigration trigger brings over.
+  const user = await findUser(ctx, pool, login) ?? await migrateUser(ctx, pool, client, login, 'UserMigration_Authentication', { password, clientMetadata: sc.clientMetadata });
   resetRequired(client, user);
   const burn = () => { burnPasswordCheck(ctx, pool, login, password); };
   if (!user || !user.password) return settleUnknownLogin(ctx, pool, client, login, burn);

@@ -61,7 +61,7 @@ const rememberedDevice: StepRun = async (sc, user) => {
   if (!deviceConfiguration(sc.pool) || sc.flow === HOSTED_FLOW) return undefined;
   const device = await knownDevice(sc.ctx, user, sc.device);
   if (device) return startDeviceSrp(sc, user, device);
-  return signedIn(sc, user, await newDevice(sc.ctx, sc.pool, user));
+  return signedIn(sc, user, { newDevice: await newDevice(sc.ctx, sc.pool, user) });
 };
 
 /**
@@ -108,5 +108,6 @@ async function next(sc: SignIn, user: User, after: Step): Promise<ChallengeAnswe
     const challenge = await run(sc, user);
     if (challenge) return challenge;
   }
-  return signedIn(sc, user);
+  const source = after === 'newPassword' ? 'TokenGeneration_NewPasswordChallenge' : after === 'device' ? 'TokenGeneration_AuthenticateDevice' : 'TokenGeneration_Authentication';
+  return signedIn(sc, user, { source });
 }
