@@ -13,6 +13,7 @@ import {
 import { createAuth, memoryStorage, type Auth } from '@gatehouse/auth';
 import { MailCatcher, startGatehouse, createPoolAndClient, uniqueEmail, rawCall, unrefLongClientTimers, AUTO_SIGN_IN_DEBOUNCE_MS, type Gatehouse } from '../../server/test/support/harness.js';
 import { SmsCatcher } from '../../server/test/support/sms.js';
+import { TriggerKit, CUSTOM_AUTH_MODULES } from '../../server/test/support/triggers.js';
 
 unrefLongClientTimers();
 // Amplify names a new device after navigator.userAgent and silently skips confirming it when that
@@ -45,16 +46,19 @@ const clients: ClientUnderTest[] = [
   },
 ];
 
-let gh: Gatehouse, mail: MailCatcher, sms: SmsCatcher, poolId: string, clientId: string;
+let gh: Gatehouse, mail: MailCatcher, sms: SmsCatcher, kit: TriggerKit, poolId: string, clientId: string;
 const PASSWORD = 'Correct-Horse-9';
 
 before(async () => {
   mail = await new MailCatcher().start();
   sms = await new SmsCatcher().start();
-  gh = await startGatehouse({ GATEHOUSE_SMTP_URL: `smtp://127.0.0.1:${mail.port}`, GATEHOUSE_SMS_WEBHOOK_URL: sms.url });
+  // AWS's custom-auth trio (a question, the answer 42, three tries) as trigger modules.
+  kit = await new TriggerKit().start();
+  for (const [name, body] of Object.entries(CUSTOM_AUTH_MODULES)) kit.module(name, body);
+  gh = await startGatehouse({ GATEHOUSE_SMTP_URL: `smtp://127.0.0.1:${mail.port}`, GATEHOUSE_SMS_WEBHOOK_URL: sms.url, GATEHOUSE_TRIGGERS_DIR: kit.dir });
   ({ poolId, clientId } = await createPoolAndClient(gh, { Policies: { SignInPolicy: { AllowedFirstAuthFactors: ['PASSWORD'] } } }));
 });
-after(async () => { await gh?.stop(); await mail?.close(); await sms?.close(); });
+after(async () => { await gh?.stop(); await mail?.close(); await sms?.close(); await kit?.stop(); });
 
 async function errorOf(p: Promise<unknown>): Promise<Error & { name: string }> {
   try { await p; } catch (e) { return e as Error & { name: string }; }
@@ -114,6 +118,21 @@ async function enrolTotp(api: Api, username: string, preference: 'PREFERRED' | '
   await api.verifyTOTPSetup({ code: totp.generate({ timestamp: Date.now() - 30_000 }) });
   await api.updateMFAPreference({ totp: preference });
   return totp;
+}
+
+/** A pool whose DefineAuthChallenge, CreateAuthChallenge and VerifyAuthChallengeResponse are the trio above. */
+async function customAuthPool(): Promise<Pool> {
+  return createPoolAndClient(gh, {
+    LambdaConfig: { DefineAuthChallenge: 'define.mjs', CreateAuthChallenge: 'create.mjs', VerifyAuthChallengeResponse: 'verify.mjs' },
+  }, { ExplicitAuthFlows: ['ALLOW_CUSTOM_AUTH', 'ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'] });
+}
+
+/** A confirmed user of an email-login pool, made by the admin API. */
+async function emailUser(pool: Pool) {
+  const email = uniqueEmail('custom');
+  await gh.admin.send(new AdminCreateUserCommand({ UserPoolId: pool.poolId, Username: email, MessageAction: 'SUPPRESS', UserAttributes: [{ Name: 'email', Value: email }, { Name: 'email_verified', Value: 'true' }] }));
+  await gh.admin.send(new AdminSetUserPasswordCommand({ UserPoolId: pool.poolId, Username: email, Password: PASSWORD, Permanent: true }));
+  return email;
 }
 
 const scenarios: Record<string, Scenario> = {
@@ -468,6 +487,52 @@ const scenarios: Record<string, Scenario> = {
     await api.signOut();
     assert.equal((await api.signIn({ username, password: PASSWORD })).nextStep.signInStep, 'CONFIRM_SIGN_IN_WITH_TOTP_CODE');
     assert.equal((await api.confirmSignIn({ challengeResponse: totp.generate({ timestamp: Date.now() + 30_000 }) })).nextStep.signInStep, 'DONE');
+  },
+
+  // ---- Custom challenges from Lambda triggers (issue 10) ----
+
+  async 'CUSTOM_WITHOUT_SRP: a wrong answer is asked again, the right one signs in; additionalInfo carries only the public parameters'(_, use) {
+    const pool = await customAuthPool();
+    const api = await use(pool);
+    const email = await emailUser(pool);
+    const first = await api.signIn({ username: email, options: { authFlowType: 'CUSTOM_WITHOUT_SRP' } });
+    assert.equal(first.nextStep.signInStep, 'CONFIRM_SIGN_IN_WITH_CUSTOM_CHALLENGE');
+    const info = (first.nextStep as { additionalInfo?: Record<string, string> }).additionalInfo!;
+    assert.equal(info.question, 'What is 6 times 7?');
+    assert.equal(info.round, '1');
+    assert.equal(info.answer, undefined, 'private parameters stay on the server');
+    const again = await api.confirmSignIn({ challengeResponse: '41' });
+    assert.equal(again.nextStep.signInStep, 'CONFIRM_SIGN_IN_WITH_CUSTOM_CHALLENGE');
+    assert.equal((again.nextStep as { additionalInfo?: Record<string, string> }).additionalInfo!.round, '2');
+    assert.deepEqual(await api.confirmSignIn({ challengeResponse: '42' }), { isSignedIn: true, nextStep: { signInStep: 'DONE' } });
+    assert.equal((await api.fetchAuthSession()).tokens!.idToken!.payload.email, email);
+    assert.deepEqual((await api.getCurrentUser()).signInDetails, { loginId: email, authFlowType: 'CUSTOM_WITHOUT_SRP' });
+  },
+
+  async 'CUSTOM_WITHOUT_SRP: three wrong answers end the sign-in, and the session is not answered again'(_, use) {
+    const pool = await customAuthPool();
+    const api = await use(pool);
+    const email = await emailUser(pool);
+    await api.signIn({ username: email, options: { authFlowType: 'CUSTOM_WITHOUT_SRP' } });
+    assert.equal((await api.confirmSignIn({ challengeResponse: '1' })).nextStep.signInStep, 'CONFIRM_SIGN_IN_WITH_CUSTOM_CHALLENGE');
+    assert.equal((await api.confirmSignIn({ challengeResponse: '2' })).nextStep.signInStep, 'CONFIRM_SIGN_IN_WITH_CUSTOM_CHALLENGE');
+    assert.equal((await errorOf(api.confirmSignIn({ challengeResponse: '3' }))).name, 'NotAuthorizedException');
+    // Amplify sends the spent session again (the server refuses it); ours knows the attempt ended and sends nothing.
+    assert.match((await errorOf(api.confirmSignIn({ challengeResponse: '42' }))).name, /^(NotAuthorizedException|SignInException)$/);
+    assert.equal((await api.fetchAuthSession()).tokens, undefined);
+  },
+
+  async 'CUSTOM_WITH_SRP: a wrong password is refused; the right password, then the challenge, signs in'(_, use) {
+    const pool = await customAuthPool();
+    const api = await use(pool);
+    const email = await emailUser(pool);
+    assert.equal((await errorOf(api.signIn({ username: email, password: 'Wrong-Horse-9', options: { authFlowType: 'CUSTOM_WITH_SRP' } }))).name, 'NotAuthorizedException');
+    const first = await api.signIn({ username: email, password: PASSWORD, options: { authFlowType: 'CUSTOM_WITH_SRP' } });
+    assert.equal(first.nextStep.signInStep, 'CONFIRM_SIGN_IN_WITH_CUSTOM_CHALLENGE');
+    assert.equal((first.nextStep as { additionalInfo?: Record<string, string> }).additionalInfo!.question, 'What is 6 times 7?');
+    assert.equal((await api.confirmSignIn({ challengeResponse: '7' })).nextStep.signInStep, 'CONFIRM_SIGN_IN_WITH_CUSTOM_CHALLENGE');
+    assert.deepEqual(await api.confirmSignIn({ challengeResponse: '42' }), { isSignedIn: true, nextStep: { signInStep: 'DONE' } });
+    assert.deepEqual((await api.getCurrentUser()).signInDetails, { loginId: email, authFlowType: 'CUSTOM_WITH_SRP' });
   },
 };
 
