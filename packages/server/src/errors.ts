@@ -41,6 +41,14 @@ export const MFAMethodNotFoundException = kind('MFAMethodNotFoundException');
 export const EnableSoftwareTokenMFAException = kind('EnableSoftwareTokenMFAException');
 export const SoftwareTokenMFANotFoundException = kind('SoftwareTokenMFANotFoundException');
 export const PasswordHistoryPolicyViolationException = kind('PasswordHistoryPolicyViolationException');
+export const FeatureUnavailableInTierException = kind('FeatureUnavailableInTierException');
+export const WebAuthnNotEnabledException = kind('WebAuthnNotEnabledException');
+export const WebAuthnConfigurationMissingException = kind('WebAuthnConfigurationMissingException');
+export const WebAuthnChallengeNotFoundException = kind('WebAuthnChallengeNotFoundException');
+export const WebAuthnClientMismatchException = kind('WebAuthnClientMismatchException');
+export const WebAuthnOriginNotAllowedException = kind('WebAuthnOriginNotAllowedException');
+export const WebAuthnRelyingPartyMismatchException = kind('WebAuthnRelyingPartyMismatchException');
+export const WebAuthnCredentialNotSupportedException = kind('WebAuthnCredentialNotSupportedException');
 // Wire-level errors (AWS JSON protocol).
 export const SerializationException = kind('SerializationException');
 export const UnknownOperationException = kind('UnknownOperationException');

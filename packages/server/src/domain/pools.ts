@@ -128,6 +128,20 @@ export function hidesUsers(client: LoadedClient) {
   return client.config.PreventUserExistenceErrors !== 'LEGACY';
 }
 
+/**
+ * The first factors USER_AUTH may use in the pool: its SignInPolicy (PASSWORD by default). The
+ * passwordless ones need the Essentials tier or above, as in Cognito.
+ */
+export function allowedFirstFactors(pool: LoadedPool): string[] {
+  const factors = pool.config.Policies?.SignInPolicy?.AllowedFirstAuthFactors ?? ['PASSWORD'];
+  return pool.config.UserPoolTier === 'LITE' ? factors.filter((f) => f === 'PASSWORD') : factors;
+}
+
+/** Whether users may sign up without a password: the pool lets them sign in with an email or SMS code. */
+export function allowsPasswordlessSignUp(pool: LoadedPool): boolean {
+  return allowedFirstFactors(pool).some((f) => f === 'EMAIL_OTP' || f === 'SMS_OTP');
+}
+
 export function requireFlow(client: LoadedClient, ...flows: string[]) {
   if (!flows.some((f) => client.config.ExplicitAuthFlows.includes(f))) {
     throw new InvalidParameterException(`${flows[0].replace(/^ALLOW_/, '')} flow is not enabled for this client.`);

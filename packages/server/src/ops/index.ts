@@ -6,3 +6,6 @@ import './pools.js';
 import './groups.js';
 import './auth-events.js';
 import './user-import.js';
+import './webauthn.js';
+import './auth-factors.js';
+import './mfa-config.js';

@@ -57,6 +57,12 @@ export interface AuthEventTable { id: string; pool_id: string; user_id: string; 
 /** One sign-in key of a user (username, email, phone or preferred_username), unique per pool across kinds. */
 export interface LoginKeyTable { pool_id: string; key: string; kind: string; user_id: string }
 
+/** A registered passkey (WebAuthn credential). Ids and the COSE public key are base64url; transports JSON. */
+export interface WebAuthnCredentialTable {
+  pool_id: string; credential_id: string; user_id: string; public_key: string; counter: number; transports: string;
+  attachment: string | null; name: string; rp_id: string; aaguid: string; backed_up: number; created_at: number; last_used_at: number | null;
+}
+
 export interface Database {
   pools: PoolTable;
   pool_keys: PoolKeyTable;
@@ -75,4 +81,5 @@ export interface Database {
   login_failures: LoginFailureTable;
   login_keys: LoginKeyTable;
   login_events: LoginEventTable;
+  webauthn_credentials: WebAuthnCredentialTable;
 }

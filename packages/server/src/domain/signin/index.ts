@@ -1,9 +1,10 @@
 // The sign-in state machine's entry points (ops/auth.ts calls them) and its registries: the
 // InitiateAuth flows, the challenges RespondToAuthChallenge answers, and USER_AUTH's first factors.
 // A new challenge is a new module plus one line below.
-import { InvalidParameterException } from '../../errors.js';
+import { InvalidParameterException, UserNotFoundException } from '../../errors.js';
 import type { Ctx } from '../context.js';
-import { requireFlow, type LoadedClient, type LoadedPool } from '../pools.js';
+import { allowedFirstFactors, hidesUsers, requireFlow, type LoadedClient, type LoadedPool } from '../pools.js';
+import { findUser, type User } from '../users.js';
 import type { AuthenticationResult } from '../tokens.js';
 import {
   answered, checkSecretHash, openSession, proved, required, unavailableChallenge,
@@ -15,6 +16,8 @@ import { passwordVerifier, srpFactor, startPasswordVerifier } from './password-v
 import { newPasswordRequired } from './new-password-required.js';
 import { selectChallenge, startSelectChallenge } from './select-challenge.js';
 import { proveBySignUpSession } from './sign-up-session.js';
+import { emailOtpChallenge, emailOtpFactor, smsOtpChallenge, smsOtpFactor } from './sign-in-code.js';
+import { webAuthnChallenge, webAuthnFactor } from './web-authn.js';
 import { refreshTokens as refresh } from './refresh.js';
 
 export type { ChallengeAnswer } from './base.js';
@@ -26,12 +29,18 @@ const challenges = new Map<string, ChallengeModule>([
   passwordVerifier,
   newPasswordRequired,
   selectChallenge,
+  emailOtpChallenge,
+  smsOtpChallenge,
+  webAuthnChallenge,
 ].map((m) => [m.name, m]));
 
 /** USER_AUTH's first factors, by the name the client chooses. */
 const firstFactors = new Map<string, FirstFactor>([
   passwordFactor,
   srpFactor,
+  emailOtpFactor,
+  smsOtpFactor,
+  webAuthnFactor,
 ].map((f) => [f.name, f]));
 
 interface FlowOptions { admin: boolean; session?: string }
@@ -52,16 +61,39 @@ const refreshFlow: Flow = async (sc, params) => {
   return answered({ ChallengeParameters: {}, AuthenticationResult: await refresh(sc, params.REFRESH_TOKEN) });
 };
 
-/** The first factors a pool allows with USER_AUTH. */
-function allowedFactors(pool: LoadedPool): string[] {
-  return pool.config.Policies?.SignInPolicy?.AllowedFirstAuthFactors ?? ['PASSWORD'];
+/** A first factor by name, if the pool allows it. */
+function allowedFactor(sc: SignIn, factor: string): FirstFactor {
+  const f = firstFactors.get(factor);
+  if (!f || !allowedFirstFactors(sc.pool).includes(f.poolFactor)) throw unavailableChallenge(factor);
+  return f;
 }
 
 /** A first factor chosen by name, if the pool allows it. */
 function startFirstFactor(sc: SignIn, factor: string, login: string, params: Responses): Promise<Outcome> {
-  const f = firstFactors.get(factor);
-  if (!f || !allowedFactors(sc.pool).includes(f.poolFactor)) throw unavailableChallenge(factor);
-  return f.start(sc, login, params);
+  return allowedFactor(sc, factor).start(sc, login, params);
+}
+
+/** The first factors the pool allows, in the order SELECT_CHALLENGE offers them (PASSWORD stands for both password forms). */
+function offeredFactors(pool: LoadedPool): string[] {
+  const allowed = allowedFirstFactors(pool);
+  return allowed.includes('PASSWORD') ? ['PASSWORD', 'PASSWORD_SRP', ...allowed.filter((f) => f !== 'PASSWORD')] : allowed;
+}
+
+/**
+ * What SELECT_CHALLENGE offers: the factors the pool allows that this user can use now. A login that
+ * names no user gets a stand-in's, stable per login; so does a user who can use none (an
+ * unconfirmed account without a password), as an empty list would tell them apart.
+ */
+async function availableFactors(sc: SignIn, user: User | undefined, login: string): Promise<string[]> {
+  const pick = async (who: User | undefined) => {
+    const out: string[] = [];
+    for (const name of offeredFactors(sc.pool)) if (await firstFactors.get(name)?.availableTo(sc, who, login)) out.push(name);
+    return out;
+  };
+  const mine = await pick(user);
+  if (mine.length) return mine;
+  const standIn = user ? await pick(undefined) : mine;
+  return standIn.length ? standIn : offeredFactors(sc.pool).slice(0, 1);
 }
 
 /** InitiateAuth's flows. */
@@ -83,9 +115,15 @@ const flows = new Map<string, Flow>([
     checkSecretHash(sc.client, params.USERNAME, params.SECRET_HASH);
     const login = params.USERNAME;
     if (opts.session) return proveBySignUpSession(sc, login, opts.session);
-    if (params.PREFERRED_CHALLENGE) return startFirstFactor(sc, params.PREFERRED_CHALLENGE, login, params);
-    const allowed = allowedFactors(sc.pool);
-    const options = allowed.includes('PASSWORD') ? ['PASSWORD', 'PASSWORD_SRP', ...allowed.filter((f) => f !== 'PASSWORD')] : allowed;
+    const preferred = params.PREFERRED_CHALLENGE;
+    // The password factors carry their proof in this request and answer alike for any login.
+    if (preferred === 'PASSWORD' || preferred === 'PASSWORD_SRP') return startFirstFactor(sc, preferred, login, params);
+    if (preferred) allowedFactor(sc, preferred);
+    const user = await findUser(sc.ctx, sc.pool, login);
+    if (!user && !hidesUsers(sc.client)) throw new UserNotFoundException('User does not exist.');
+    const options = await availableFactors(sc, user, login);
+    // A preferred factor this user cannot use falls back to the choice of those they can.
+    if (preferred && options.includes(preferred)) return startFirstFactor(sc, preferred, login, params);
     return answered(await startSelectChallenge(sc, login, options));
   }],
   ['CUSTOM_AUTH', async (sc) => {

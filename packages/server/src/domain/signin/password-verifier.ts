@@ -10,7 +10,7 @@ import {
   answered, consumeSession, createSession, invalidSession, proved, required, sessionIdOf, userOf,
   type ChallengeAnswer, type ChallengeModule, type FirstFactor, type Place, type SessionState, type SignIn,
 } from './base.js';
-import { fakeSalt, fakeSrpUserId, fakeSub, fakeVerifier, resetRequired, settlePasswordCheck, settleUnknownLogin } from './password.js';
+import { fakeSalt, fakeSrpUserId, fakeSub, fakeVerifier, hasPassword, resetRequired, settlePasswordCheck, settleUnknownLogin } from './password.js';
 
 const CLOCK_SKEW_MS = 15 * 60e3;
 
@@ -88,6 +88,7 @@ export async function startPasswordVerifier(sc: SignIn, login: string, srpA: str
 export const srpFactor: FirstFactor = {
   name: 'PASSWORD_SRP',
   poolFactor: 'PASSWORD',
+  availableTo: async (_sc, user) => hasPassword(user),
   async start(sc, login, params) {
     required(params, 'SRP_A');
     return answered(await startPasswordVerifier(sc, login, params.SRP_A));

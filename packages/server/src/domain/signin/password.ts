@@ -36,10 +36,14 @@ export async function verifyPasswordFactor(sc: SignIn, login: string, password: 
   return user;
 }
 
+/** Whether a user has a password to sign in with; a stand-in for a login naming nobody has one. */
+export const hasPassword = (user: User | undefined) => !user || !!user.password;
+
 /** USER_AUTH's PASSWORD: the password in the same request. */
 export const passwordFactor: FirstFactor = {
   name: 'PASSWORD',
   poolFactor: 'PASSWORD',
+  availableTo: async (_sc, user) => hasPassword(user),
   async start(sc, login, params) {
     required(params, 'PASSWORD');
     return proved(await verifyPasswordFactor(sc, login, params.PASSWORD), 'firstFactor');
