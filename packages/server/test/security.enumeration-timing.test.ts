@@ -10,7 +10,7 @@ import {
 import { startGatehouse, createPoolAndClient, uniqueEmail, userClient, rawCall, type Gatehouse } from './support/harness.js';
 
 const PASSWORD = 'Right-Passw0rd!';
-const SAMPLES = Number(process.env.TIMING_SAMPLES ?? 100);
+const SAMPLES = Number(process.env.TIMING_SAMPLES ?? 200);
 // Untimed rounds first, so compiled code and cached statements serve both kinds alike.
 const WARMUP = 20;
 // Lockout engages at the 5th failure; each real user and unknown login gives at most that many samples.
