@@ -5,7 +5,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   CompleteWebAuthnRegistrationCommand, CreateUserPoolClientCommand, DeleteWebAuthnCredentialCommand, GetUserAuthFactorsCommand,
-  GetUserPoolMfaConfigCommand, InitiateAuthCommand, ListWebAuthnCredentialsCommand, SetUserPoolMfaConfigCommand, StartWebAuthnRegistrationCommand,
+  GetUserPoolMfaConfigCommand, InitiateAuthCommand, ListWebAuthnCredentialsCommand, RespondToAuthChallengeCommand, SetUserPoolMfaConfigCommand,
+  StartWebAuthnRegistrationCommand,
   type CognitoIdentityProviderClient,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { startGatehouse, createPoolAndClient, userClient, type Gatehouse } from './support/harness.js';
@@ -129,4 +130,17 @@ test('an unknown login asking for WEB_AUTHN gets request options shaped as a rea
     assert.equal(e.name, 'NotAuthorizedException');
   }
   assert.ok(seen > 0 && seen < 16, `some stand-ins have passkeys, some not (${seen} of 16)`);
+});
+
+test('after a failed passkey prompt the WEB_AUTHN session may choose another factor (SELECT_CHALLENGE), once', async () => {
+  const user = await signedInUser(gh, cip, pool);
+  await registerPasskey(cip, user);
+  const challenge = await passkeyChallenge(cip, pool.clientId, user.email);
+  const choose = (ANSWER: string, extra: Record<string, string> = {}) => cip.send(new RespondToAuthChallengeCommand({
+    ClientId: pool.clientId, ChallengeName: 'SELECT_CHALLENGE', Session: challenge.Session, ChallengeResponses: { USERNAME: user.email, ANSWER, ...extra },
+  }));
+  assert.equal((await errorOf(choose('EMAIL_OTP'))).name, 'InvalidParameterException', 'not a factor of this pool');
+  const r = await choose('PASSWORD', { PASSWORD });
+  assert.ok(r.AuthenticationResult?.AccessToken);
+  assert.equal((await errorOf(choose('PASSWORD', { PASSWORD }))).name, 'NotAuthorizedException', 'the session is spent');
 });

@@ -42,3 +42,30 @@ test('login, membership and session lookups use full index keys, not a pool scan
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('passkey lookups (by credential at sign-in, by user for options and listings) use their index keys', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-plans-'));
+  const file = new Database(path.join(dir, 'plans.db'));
+  const seen: string[] = [];
+  const db = new Kysely<any>({ dialect: new SqliteDialect({ database: { close: () => file.close(), prepare: (text: string) => { seen.push(text); return file.prepare(text); } } }) });
+  try {
+    await migrate(db, 'sqlite');
+    const repo = new KyselyRepository(db, 'sqlite');
+    seen.length = 0;
+    await repo.getWebAuthnCredential('local_pool', 'credential-id');
+    await repo.listWebAuthnCredentials('user-id', 20);
+    await repo.listWebAuthnCredentials('user-id', 20, '1700000000000:credential-id');
+    await repo.useWebAuthnCredential('local_pool', 'credential-id', 0, 1, 1);
+    assert.equal(seen.length, 4);
+    const plans = seen.map((text) => (file.prepare('explain query plan ' + text).all(...Array.from(text.matchAll(/\?/g), () => 'x')) as { detail: string }[]).map((r) => r.detail).join('\n'));
+    assert.match(plans[0], /SEARCH webauthn_credentials USING INDEX sqlite_autoindex_webauthn_credentials_1 \(pool_id=\? AND credential_id=\?\)/);
+    assert.match(plans[1], /SEARCH webauthn_credentials USING INDEX webauthn_credentials_user \(user_id=\?\)/);
+    assert.match(plans[2], /SEARCH webauthn_credentials USING INDEX webauthn_credentials_user \(user_id=\?/);
+    for (const [i, plan] of plans.entries()) {
+      assert.doesNotMatch(plan, /^SCAN |TEMP B-TREE/m, `${seen[i]}\n${plan}`);
+    }
+  } finally {
+    await db.destroy();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

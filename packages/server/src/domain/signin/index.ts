@@ -7,8 +7,8 @@ import { allowedFirstFactors, hidesUsers, requireFlow, type LoadedClient, type L
 import { findUser, type User } from '../users.js';
 import type { AuthenticationResult } from '../tokens.js';
 import {
-  answered, checkSecretHash, openSession, proved, required, unavailableChallenge,
-  type ChallengeAnswer, type ChallengeModule, type FirstFactor, type Outcome, type Place, type Responses, type SignIn,
+  answered, checkSecretHash, consumeSession, openSession, proved, required, unavailableChallenge,
+  type ChallengeAnswer, type ChallengeModule, type FirstFactor, type OpenSession, type Outcome, type Place, type Responses, type SignIn,
 } from './base.js';
 import { continueSignIn } from './pipeline.js';
 import { passwordFactor, verifyPasswordFactor } from './password.js';
@@ -17,7 +17,7 @@ import { newPasswordRequired } from './new-password-required.js';
 import { selectChallenge, startSelectChallenge } from './select-challenge.js';
 import { proveBySignUpSession } from './sign-up-session.js';
 import { emailOtpChallenge, emailOtpFactor, smsOtpChallenge, smsOtpFactor } from './sign-in-code.js';
-import { webAuthnChallenge, webAuthnFactor } from './web-authn.js';
+import { webAuthnChallenge, webAuthnFactor, type WebAuthnState } from './web-authn.js';
 import { refreshTokens as refresh } from './refresh.js';
 
 export type { ChallengeAnswer } from './base.js';
@@ -155,11 +155,26 @@ export async function respondToChallenge(ctx: Ctx, pool: LoadedPool, client: Loa
   const named = challenges.get(challengeName);
   // A challenge that carries its state in the answer (PASSWORD_VERIFIER's SECRET_BLOCK) may come without a Session.
   const s = !sessionToken && named?.sessionFromAnswer ? await named.sessionFromAnswer(at, responses) : await openSession(ctx, client, sessionToken);
-  if (s.state.challenge !== challengeName) throw new InvalidParameterException(`Invalid challenge name ${challengeName}: the session expects ${s.state.challenge}`);
+  const instead = challengeName === 'SELECT_CHALLENGE' && s.state.challenge === 'WEB_AUTHN';
+  if (s.state.challenge !== challengeName && !instead) throw new InvalidParameterException(`Invalid challenge name ${challengeName}: the session expects ${s.state.challenge}`);
   if (client.secret) checkSecretHash(client, responses.USERNAME ?? '', responses.SECRET_HASH);
   if (!named) throw new InvalidParameterException(`Invalid challenge name ${challengeName}`);
   const sc: SignIn = { ...at, flow: s.state.flow };
+  if (instead) return settle(sc, await chooseInstead(sc, s as OpenSession<WebAuthnState>, responses));
   return settle(sc, await named.answer(sc, s, responses));
+}
+
+/**
+ * A user whose passkey prompt failed may choose another first factor with the WEB_AUTHN session, as
+ * Amplify's confirmSignIn does: any factor they could choose now. The passkey challenge is spent.
+ */
+async function chooseInstead(sc: SignIn, s: OpenSession<WebAuthnState>, r: Responses): Promise<Outcome> {
+  required(r, 'ANSWER');
+  const { login } = s.state;
+  const options = await availableFactors(sc, await findUser(sc.ctx, sc.pool, login), login);
+  if (!options.includes(r.ANSWER)) throw unavailableChallenge(r.ANSWER);
+  await consumeSession(sc.ctx, s);
+  return { kind: 'chose', factor: r.ANSWER, login, params: r };
 }
 
 /** REFRESH_TOKEN_AUTH and GetTokensFromRefreshToken. */
