@@ -194,10 +194,10 @@ export async function completeRegistration(ctx: Ctx, pool: LoadedPool, client: L
     throw new WebAuthnCredentialNotSupportedException(`The credential cannot be registered: ${(e as Error).message}`);
   }
   const transports = info.credential.transports ?? response.response.transports ?? [];
-  const attachment = typeof response.authenticatorAttachment === 'string' ? response.authenticatorAttachment : undefined;
+  const attachment = ['platform', 'cross-platform'].includes(response.authenticatorAttachment as string) ? response.authenticatorAttachment : undefined;
   const outcome = await ctx.repo.addWebAuthnCredential({
     pool_id: pool.id, credential_id: info.credential.id, user_id: user.id, public_key: b64url(info.credential.publicKey),
-    counter: info.credential.counter, transports: JSON.stringify(transports.filter((t) => typeof t === 'string').slice(0, 10)),
+    counter: info.credential.counter, transports: JSON.stringify(transports.filter((t) => typeof t === 'string' && /^[a-z-]{1,32}$/.test(t)).slice(0, 10)),
     attachment: attachment ?? null, name: friendlyName(attachment, now), rp_id: state.rpId, aaguid: info.aaguid,
     backed_up: info.credentialBackedUp ? 1 : 0, created_at: now, last_used_at: null,
   }, MAX_CREDENTIALS_PER_USER);
