@@ -209,3 +209,17 @@ test('what the pool does not allow is refused: a preferred factor, a passwordles
   const up = await errorOf(cip.send(new SignUpCommand({ ClientId: clientId, Username: email, UserAttributes: [{ Name: 'email', Value: email }] })));
   assert.equal(up.name, 'InvalidParameterException');
 });
+
+test('sign-in code brute force: 10 guesses sent at once are counted as serial ones (3 checked), and the right code is refused after them', async () => {
+  const email = await confirmedUser();
+  const since = Date.now();
+  const start = await cip.send(new InitiateAuthCommand({ ClientId: emailPool.clientId, AuthFlow: 'USER_AUTH', AuthParameters: { USERNAME: email, PREFERRED_CHALLENGE: 'EMAIL_OTP' } }));
+  const code = await mail.code(email, since);
+  const answer = (c: string) => cip.send(new RespondToAuthChallengeCommand({ ClientId: emailPool.clientId, ChallengeName: 'EMAIL_OTP', Session: start.Session, ChallengeResponses: { USERNAME: email, EMAIL_OTP_CODE: c } }));
+  const guesses = Array.from({ length: 10 }, (_, i) => String((Number(code) + 1 + i) % 1_000_000).padStart(6, '0'));
+  const results = await Promise.allSettled(guesses.map(answer));
+  const names = results.map((r) => (r.status === 'rejected' ? (r.reason as Error).name : 'signed in'));
+  assert.equal(names.filter((n) => n === 'CodeMismatchException').length, 3, names.join(', '));
+  assert.equal(names.filter((n) => n === 'NotAuthorizedException').length, 7, names.join(', '));
+  assert.equal((await errorOf(answer(code))).name, 'NotAuthorizedException');
+});
