@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Refreshes packages/server/model/cognito-idp.json from botocore's service-2.json (a path or a URL),
-// keeping only data: every documentation string is dropped.
+// keeping only data: every documentation string is dropped. Then regenerates src/shapes.ts.
 import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,3 +27,5 @@ const strip = (v) => {
 const out = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../packages/server/model/cognito-idp.json');
 fs.writeFileSync(out, JSON.stringify(strip(model)));
 console.log(`wrote ${out}: ${Object.keys(model.operations).length} operations, ${Object.keys(model.shapes).length} shapes`);
+// The handlers' types follow the model: regenerate them (a test fails while they are stale).
+execFileSync(process.execPath, ['--import', 'tsx', path.join(path.dirname(fileURLToPath(import.meta.url)), 'shapes.ts')], { stdio: 'inherit' });

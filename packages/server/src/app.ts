@@ -12,9 +12,8 @@ import { Messenger } from './domain/messages.js';
 import { TokenService } from './domain/tokens.js';
 import type { Ctx } from './domain/context.js';
 import { operations } from './wire/operations.js';
-import { Input } from './wire/input.js';
 import { verifySigV4 } from './wire/sigv4.js';
-import { cognitoModel } from './wire/model.js';
+import { cognitoModel, parseBody } from './wire/model.js';
 import { Metrics, clusterWorkerMetrics } from './metrics.js';
 import { CognitoError, InternalErrorException, RequestEntityTooLargeException, SerializationException, UnknownOperationException, ResourceNotFoundException } from './errors.js';
 import './ops/index.js';
@@ -31,10 +30,9 @@ function sendError(reply: FastifyReply, err: CognitoError) {
 }
 
 /** For signed calls made on a user's behalf: the user's address, from ContextData, if it is one. */
-function endUserIp(input: Input): string | undefined {
-  const data = input.raw.ContextData;
-  const ip = data && typeof data === 'object' ? (data as Record<string, unknown>).IpAddress : undefined;
-  return typeof ip === 'string' && net.isIP(ip) ? ip : undefined;
+function endUserIp(input: { ContextData?: { IpAddress?: string } }): string | undefined {
+  const ip = input.ContextData?.IpAddress;
+  return ip !== undefined && net.isIP(ip) ? ip : undefined;
 }
 
 /** A hop count trusts that many proxies nearest the server; fastify's types take it as a function. */
@@ -74,7 +72,7 @@ export async function buildApp(config: Config, logger: Pino = createPino(config.
   const secrets = new Secrets(config.masterKey);
   const ctx: Ctx = {
     repo, config, secrets, log, now: () => Date.now(), metrics: new Metrics(),
-    messages: new Messenger(repo, log, { smtpUrl: config.smtpUrl, emailFrom: config.emailFrom, smsWebhookUrl: config.smsWebhookUrl }),
+    messages: new Messenger(repo, secrets, log, { smtpUrl: config.smtpUrl, emailFrom: config.emailFrom, smsWebhookUrl: config.smsWebhookUrl }),
     tokens: new TokenService(repo, secrets, config.publicUrl),
   };
   // fastify logs through our pino instance, but not each request: its request lines carry the URL (an
@@ -164,8 +162,7 @@ export async function buildApp(config: Config, logger: Pino = createPino(config.
           lookupSecret: (id) => (id === config.admin.accessKeyId ? config.admin.secretAccessKey : undefined),
         });
       }
-      const input = Input.parse(body);
-      model.validateInput(name, input.raw);
+      const input = model.readInput(name, parseBody(body)) as { ContextData?: { IpAddress?: string } };
       const out = await op.handler({ ...ctx, ip: op.signed ? endUserIp(input) : req.ip }, input, { ip: req.ip, headers: req.headers });
       const drift = checkResponses ? model.checkOutput(name, out) : [];
       if (drift.length) {
@@ -198,5 +195,7 @@ export async function startServer(config: Config = loadConfig(), logger?: Pino):
     ctx.repo.sweepCounters(now).catch((e) => ctx.log.warn('sweep failed', { error: String(e) }));
   }, 60_000);
   sweep.unref();
-  return { url: `http://127.0.0.1:${port}`, port, ctx, app, close: async () => { clearInterval(sweep); await app.close(); } };
+  ctx.messages.start();
+  // The outbox stops claiming first; a message it was sending is left to its claim's end (see messages.ts).
+  return { url: `http://127.0.0.1:${port}`, port, ctx, app, close: async () => { clearInterval(sweep); ctx.messages.stop(); await app.close(); } };
 }

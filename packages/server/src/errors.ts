@@ -49,6 +49,7 @@ export const WebAuthnClientMismatchException = kind('WebAuthnClientMismatchExcep
 export const WebAuthnOriginNotAllowedException = kind('WebAuthnOriginNotAllowedException');
 export const WebAuthnRelyingPartyMismatchException = kind('WebAuthnRelyingPartyMismatchException');
 export const WebAuthnCredentialNotSupportedException = kind('WebAuthnCredentialNotSupportedException');
+export const ConcurrentModificationException = kind('ConcurrentModificationException');
 // Wire-level errors (AWS JSON protocol).
 export const SerializationException = kind('SerializationException');
 export const UnknownOperationException = kind('UnknownOperationException');

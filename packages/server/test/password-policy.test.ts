@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import {
   checkPassword,
   defaultPasswordPolicy,
-  validatePasswordPolicyConfig,
+  passwordPolicyOf,
   type PasswordPolicy,
 } from '../src/domain/password-policy.js';
 import { InvalidParameterException, InvalidPasswordException } from '../src/errors.js';
+import { cognitoModel } from '../src/wire/model.js';
 
 const policyError = (why: string) => ({ name: 'InvalidPasswordException', message: `Password did not conform with policy: ${why}` });
 const none: PasswordPolicy = { ...defaultPasswordPolicy, MinimumLength: 6, RequireUppercase: false, RequireLowercase: false, RequireNumbers: false, RequireSymbols: false };
@@ -22,30 +23,33 @@ test('default policy is Cognito’s', () => {
   });
 });
 
-test('validatePasswordPolicyConfig fills defaults', () => {
-  assert.deepEqual(validatePasswordPolicyConfig(undefined), defaultPasswordPolicy);
-  assert.deepEqual(validatePasswordPolicyConfig(null), defaultPasswordPolicy);
-  assert.deepEqual(validatePasswordPolicyConfig({}), defaultPasswordPolicy);
-  assert.deepEqual(validatePasswordPolicyConfig({ MinimumLength: 12, RequireSymbols: false, PasswordHistorySize: 3 }), {
+test('passwordPolicyOf fills defaults', () => {
+  assert.deepEqual(passwordPolicyOf(undefined), defaultPasswordPolicy);
+  assert.deepEqual(passwordPolicyOf({}), defaultPasswordPolicy);
+  assert.deepEqual(passwordPolicyOf({ MinimumLength: 12, RequireSymbols: false, PasswordHistorySize: 3 }), {
     ...defaultPasswordPolicy,
     MinimumLength: 12,
     RequireSymbols: false,
     PasswordHistorySize: 3,
   });
   // Returned object is a fresh copy.
-  const p = validatePasswordPolicyConfig(undefined);
+  const p = passwordPolicyOf(undefined);
   p.MinimumLength = 20;
   assert.equal(defaultPasswordPolicy.MinimumLength, 8);
 });
 
-test('validatePasswordPolicyConfig enforces ranges', () => {
+// Ranges and types of PasswordPolicy are the model's: refused at the wire before any handler.
+const model = cognitoModel();
+const policyBody = (PasswordPolicy: unknown) => ({ PoolName: 'p', Policies: { PasswordPolicy } });
+
+test('password policy ranges are refused at the wire with Cognito\'s message', () => {
   for (const [k, v] of [
     ['MinimumLength', 5], ['MinimumLength', 100],
     ['TemporaryPasswordValidityDays', -1], ['TemporaryPasswordValidityDays', 366],
     ['PasswordHistorySize', -1], ['PasswordHistorySize', 25],
   ] as const)
-    assert.throws(() => validatePasswordPolicyConfig({ [k]: v }), InvalidParameterException, `${k}=${v}`);
-  assert.throws(() => validatePasswordPolicyConfig({ MinimumLength: 5 }), {
+    assert.throws(() => model.validateInput('CreateUserPool', policyBody({ [k]: v })), InvalidParameterException, `${k}=${v}`);
+  assert.throws(() => model.validateInput('CreateUserPool', policyBody({ MinimumLength: 5 })), {
     message: "1 validation error detected: Value '5' at 'policies.passwordPolicy.minimumLength' failed to satisfy constraint: Member must have value greater than or equal to 6",
   });
   for (const [k, v] of [
@@ -53,12 +57,12 @@ test('validatePasswordPolicyConfig enforces ranges', () => {
     ['TemporaryPasswordValidityDays', 0], ['TemporaryPasswordValidityDays', 365],
     ['PasswordHistorySize', 0], ['PasswordHistorySize', 24],
   ] as const)
-    assert.equal(validatePasswordPolicyConfig({ [k]: v })[k], v);
+    assert.doesNotThrow(() => model.validateInput('CreateUserPool', policyBody({ [k]: v })), `${k}=${v}`);
 });
 
-test('validatePasswordPolicyConfig rejects wrong types', () => {
+test('password policy members of the wrong JSON type are SerializationExceptions', () => {
   for (const bad of ['x', 8, [], { MinimumLength: '8' }, { MinimumLength: 8.5 }, { RequireNumbers: 'true' }, { RequireSymbols: 1 }, { PasswordHistorySize: true }])
-    assert.throws(() => validatePasswordPolicyConfig(bad), InvalidParameterException, JSON.stringify(bad));
+    assert.throws(() => model.validateInput('CreateUserPool', policyBody(bad)), { name: 'SerializationException' }, JSON.stringify(bad));
 });
 
 test('checkPassword accepts a conforming password', () => {

@@ -7,7 +7,7 @@ import { Amplify } from 'aws-amplify';
 import { signIn, signOut, signUp, confirmSignUp, autoSignIn, confirmSignIn, fetchUserAttributes, fetchAuthSession } from 'aws-amplify/auth';
 import {
   AdminGetUserAuthFactorsCommand, GetUserAuthFactorsCommand, InitiateAuthCommand, RespondToAuthChallengeCommand, SignUpCommand,
-  type CognitoIdentityProviderClient,
+  UpdateUserPoolCommand, type CognitoIdentityProviderClient,
 } from '@aws-sdk/client-cognito-identity-provider';
 import {
   MailCatcher, startGatehouse, createPoolAndClient, uniqueEmail, unrefLongClientTimers, userClient, AUTO_SIGN_IN_DEBOUNCE_MS, type Gatehouse,
@@ -201,13 +201,18 @@ test('GetUserAuthFactors and AdminGetUserAuthFactors list the first factors the 
   assert.equal(admin.Username, mine.Username);
 });
 
-test('what the pool does not allow is refused: a preferred factor, a passwordless sign-up', async () => {
+test('what the pool does not allow is refused: a preferred factor, a passwordless sign-up, passwordless factors on the Lite tier', async () => {
   const { clientId } = await createPoolAndClient(gh, { Policies: { SignInPolicy: { AllowedFirstAuthFactors: ['PASSWORD'] } } });
   const e = await errorOf(cip.send(new InitiateAuthCommand({ ClientId: clientId, AuthFlow: 'USER_AUTH', AuthParameters: { USERNAME: uniqueEmail(), PREFERRED_CHALLENGE: 'EMAIL_OTP' } })));
   assert.equal(e.name, 'InvalidParameterException');
   const email = uniqueEmail();
   const up = await errorOf(cip.send(new SignUpCommand({ ClientId: clientId, Username: email, UserAttributes: [{ Name: 'email', Value: email }] })));
   assert.equal(up.name, 'InvalidParameterException');
+  // Passwordless factors need the Essentials tier, on creation and on update.
+  const lite = await errorOf(createPoolAndClient(gh, { UserPoolTier: 'LITE', Policies: { SignInPolicy: { AllowedFirstAuthFactors: ['PASSWORD', 'EMAIL_OTP'] } } }));
+  assert.equal(lite.name, 'FeatureUnavailableInTierException');
+  const down = await errorOf(gh.admin.send(new UpdateUserPoolCommand({ UserPoolId: emailPool.poolId, UserPoolTier: 'LITE', AutoVerifiedAttributes: ['email'], Policies: { SignInPolicy: { AllowedFirstAuthFactors: ALL_FACTORS } } })));
+  assert.equal(down.name, 'FeatureUnavailableInTierException');
 });
 
 test('sign-in code brute force: 10 guesses sent at once are counted as serial ones (3 checked), and the right code is refused after them', async () => {

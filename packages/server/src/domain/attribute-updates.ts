@@ -5,7 +5,7 @@ import { InvalidParameterException, NotAuthorizedException } from '../errors.js'
 import type { UserTable } from '../storage/schema.js';
 import type { Ctx } from './context.js';
 import type { LoadedClient, LoadedPool } from './pools.js';
-import { loginKeys, requiredAttributes, uniqueError, type Attributes, type User } from './users.js';
+import { inSchema, loginKeys, requiredAttributes, uniqueError, type Attributes, type User } from './users.js';
 import { CODE_TTL, issueCode } from './codes.js';
 
 export type Verifiable = 'email' | 'phone_number';
@@ -57,8 +57,10 @@ export function checkAdminWrites(pool: LoadedPool, user: User, changes: Attribut
   }
 }
 
-/** DeleteUserAttributes and AdminDeleteUserAttributes: required and immutable attributes stay. */
-export function deleteAttributes(pool: LoadedPool, user: User, names: string[]): { attributes: Attributes; pending: Partial<Record<Verifiable, string>> } {
+/** DeleteUserAttributes and AdminDeleteUserAttributes: names must be in the schema; required and immutable attributes stay. */
+export function deleteAttributes(pool: LoadedPool, user: User, names: string[], admin: boolean): { attributes: Attributes; pending: Partial<Record<Verifiable, string>> } {
+  const unknown = names.filter((n) => !inSchema(pool, n, admin));
+  if (unknown.length) throw new InvalidParameterException(`Invalid user attributes: ${unknown.map((n) => `user.${n}: Attribute does not exist in the schema.`).join('\n')}\n`);
   const required = new Set(requiredAttributes(pool));
   const attributes = { ...user.attributes };
   const pending = pendingOf(user);

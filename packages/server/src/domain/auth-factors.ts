@@ -5,11 +5,12 @@ import { allowedFirstFactors, type LoadedPool } from './pools.js';
 import type { User } from './users.js';
 import { verifiedChannel } from './otp.js';
 import { relyingParty, usableCredentials } from './webauthn.js';
+import type { AuthFactorType, GetUserAuthFactorsResponse } from '../shapes.js';
 
 /** The first factors the user has set up, among those the pool allows (a password counts wherever it is). */
-export async function configuredAuthFactors(ctx: Ctx, pool: LoadedPool, user: User): Promise<string[]> {
+export async function configuredAuthFactors(ctx: Ctx, pool: LoadedPool, user: User): Promise<AuthFactorType[]> {
   const allowed = allowedFirstFactors(pool);
-  const out: string[] = [];
+  const out: AuthFactorType[] = [];
   if (user.password) out.push('PASSWORD');
   if (allowed.includes('EMAIL_OTP') && verifiedChannel(user, 'EMAIL')) out.push('EMAIL_OTP');
   if (allowed.includes('SMS_OTP') && verifiedChannel(user, 'SMS')) out.push('SMS_OTP');
@@ -22,7 +23,7 @@ export async function configuredAuthFactors(ctx: Ctx, pool: LoadedPool, user: Us
 }
 
 /** GetUserAuthFactors' answer. */
-export async function userAuthFactors(ctx: Ctx, pool: LoadedPool, user: User) {
+export async function userAuthFactors(ctx: Ctx, pool: LoadedPool, user: User): Promise<GetUserAuthFactorsResponse> {
   const mfa = user.mfa ?? {};
   return {
     Username: user.username,

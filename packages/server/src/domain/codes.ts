@@ -2,6 +2,8 @@ import { CodeMismatchException, ExpiredCodeException } from '../errors.js';
 import type { Ctx } from './context.js';
 import { randomDigits, safeEqual } from './secrets.js';
 import { limitCodes } from './limits.js';
+import type { Insertable } from 'kysely';
+import type { CodeTable } from '../storage/schema.js';
 
 export const CODE_MAX_ATTEMPTS = 5;
 export const CODE_TTL = { signUp: 24 * 3600e3, attribute: 24 * 3600e3, forgotPassword: 3600e3 } as const;
@@ -10,15 +12,21 @@ export const CODE_TTL = { signUp: 24 * 3600e3, attribute: 24 * 3600e3, forgotPas
 // a code proves control of that address only: once the email or phone changes, it no longer works.
 // Attempts are counted; single use is a conditional update, so racing requests cannot both succeed.
 // At most 5 codes per user and purpose go out in 15 minutes (GATEHOUSE_LIMIT_CODES_PER_USER).
-export async function issueCode(ctx: Ctx, poolId: string, userId: string, purpose: string, destination: string, ttlMs: number): Promise<string> {
+export interface IssuedCode { code: string; row: Insertable<CodeTable> }
+
+/**
+ * Counts a code against the per-user cap and makes it. Nothing is stored yet: Messenger.sendCode
+ * stores the code with its message in one transaction, so no code exists without its message.
+ */
+export async function issueCode(ctx: Ctx, poolId: string, userId: string, purpose: string, destination: string, ttlMs: number): Promise<IssuedCode> {
   await limitCodes(ctx, userId, purpose);
   const code = randomDigits(6);
   const now = ctx.now();
-  await ctx.repo.putCode({
+  const row = {
     id: crypto.randomUUID(), pool_id: poolId, user_id: userId, purpose,
     code_hmac: ctx.secrets.mac('code', userId, purpose, destination, code), attempts: 0, expires_at: now + ttlMs, consumed_at: null, created_at: now,
-  });
-  return code;
+  };
+  return { code, row };
 }
 
 const mismatch = () => new CodeMismatchException('Invalid verification code provided, please try again.');

@@ -38,8 +38,8 @@ const codeMac = (ctx: Ctx, c: Pick<SessionCode, 'purpose' | 'nonce'>, userId: st
 
 /** The text of a sign-in code: the pool's MFA message settings where it has them. */
 function codeMessage(pool: LoadedPool, medium: OtpMedium, code: string) {
-  const email = pool.config.EmailMfaConfiguration as { Message?: string; Subject?: string } | undefined;
-  const body = medium === 'EMAIL' ? email?.Message ?? 'Your sign-in code is {####}' : (pool.config.SmsAuthenticationMessage as string | undefined) ?? 'Your sign-in code is {####}';
+  const email = pool.config.EmailMfaConfiguration;
+  const body = medium === 'EMAIL' ? email?.Message ?? 'Your sign-in code is {####}' : pool.config.SmsAuthenticationMessage ?? 'Your sign-in code is {####}';
   return { subject: email?.Subject ?? 'Your sign-in code', body: body.replaceAll('{####}', code) };
 }
 

@@ -1,5 +1,6 @@
 // User-pool password policy: validating the pool's config and checking passwords against it.
 import { InvalidParameterException, InvalidPasswordException } from '../errors.js';
+import type { PasswordPolicyType } from '../shapes.js';
 
 export interface PasswordPolicy {
   MinimumLength: number;
@@ -20,43 +21,18 @@ export const defaultPasswordPolicy: PasswordPolicy = Object.freeze({
   TemporaryPasswordValidityDays: 7,
 });
 
-const where = (field: string) => `policies.passwordPolicy.${field[0].toLowerCase()}${field.slice(1)}`;
-
-function int(p: Record<string, unknown>, field: keyof PasswordPolicy, min: number, max: number): number | undefined {
-  const v = p[field];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v))
-    throw new InvalidParameterException(`Invalid value for PasswordPolicy.${field}: expected an integer.`);
-  if (v < min || v > max) {
-    const c = v < min ? `greater than or equal to ${min}` : `less than or equal to ${max}`;
-    throw new InvalidParameterException(`1 validation error detected: Value '${v}' at '${where(field)}' failed to satisfy constraint: Member must have value ${c}`);
-  }
-  return v;
-}
-
-function bool(p: Record<string, unknown>, field: keyof PasswordPolicy): boolean | undefined {
-  const v = p[field];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'boolean') throw new InvalidParameterException(`Invalid value for PasswordPolicy.${field}: expected a boolean.`);
-  return v;
-}
-
-/** For CreateUserPool/UpdateUserPool `Policies.PasswordPolicy`. Omitted members take the defaults. */
-export function validatePasswordPolicyConfig(p: unknown): PasswordPolicy {
-  if (p === undefined || p === null) return { ...defaultPasswordPolicy };
-  if (typeof p !== 'object' || Array.isArray(p)) throw new InvalidParameterException('Invalid value for PasswordPolicy: expected an object.');
-  const o = p as Record<string, unknown>;
+/** For CreateUserPool/UpdateUserPool `Policies.PasswordPolicy` (ranges checked by the model): omitted members take the defaults. */
+export function passwordPolicyOf(p: PasswordPolicyType | undefined): PasswordPolicy {
   const d = defaultPasswordPolicy;
   const policy: PasswordPolicy = {
-    MinimumLength: int(o, 'MinimumLength', 6, 99) ?? d.MinimumLength,
-    RequireUppercase: bool(o, 'RequireUppercase') ?? d.RequireUppercase,
-    RequireLowercase: bool(o, 'RequireLowercase') ?? d.RequireLowercase,
-    RequireNumbers: bool(o, 'RequireNumbers') ?? d.RequireNumbers,
-    RequireSymbols: bool(o, 'RequireSymbols') ?? d.RequireSymbols,
-    TemporaryPasswordValidityDays: int(o, 'TemporaryPasswordValidityDays', 0, 365) ?? d.TemporaryPasswordValidityDays,
+    MinimumLength: p?.MinimumLength ?? d.MinimumLength,
+    RequireUppercase: p?.RequireUppercase ?? d.RequireUppercase,
+    RequireLowercase: p?.RequireLowercase ?? d.RequireLowercase,
+    RequireNumbers: p?.RequireNumbers ?? d.RequireNumbers,
+    RequireSymbols: p?.RequireSymbols ?? d.RequireSymbols,
+    TemporaryPasswordValidityDays: p?.TemporaryPasswordValidityDays ?? d.TemporaryPasswordValidityDays,
   };
-  const history = int(o, 'PasswordHistorySize', 0, 24);
-  if (history !== undefined) policy.PasswordHistorySize = history;
+  if (p?.PasswordHistorySize !== undefined) policy.PasswordHistorySize = p.PasswordHistorySize;
   return policy;
 }
 

@@ -2,53 +2,71 @@ import { InvalidParameterException, ResourceNotFoundException } from '../errors.
 import type { Ctx } from './context.js';
 import type { Pool, Client } from '../storage/repository.js';
 import { defaultPasswordPolicy, type PasswordPolicy } from './password-policy.js';
+import type {
+  AccountRecoverySettingType, AdminCreateUserConfigType, AuthFactorType, AliasAttributeType, AnalyticsConfigurationType, AttributeDataType, DefaultEmailOptionType,
+  DeletionProtectionType, DeviceConfigurationType, EmailConfigurationType, EmailMfaConfigType, ExplicitAuthFlowsType, FeatureType, IssuerConfigurationType,
+  KeyConfigurationType, LambdaConfigType, OAuthFlowType, PreventUserExistenceErrorTypes, SchemaAttributeType, SignInPolicyType, SmsConfigurationType,
+  TimeUnitsType, UserAttributeUpdateSettingsType, UsernameAttributeType, UsernameConfigurationType, UserPoolAddOnsType, UserPoolMfaType,
+  UserPoolTierType, VerificationMessageTemplateType, VerifiedAttributeType, WebAuthnConfigurationType,
+} from '../shapes.js';
+
+/** A schema entry as stored: custom attributes under their bare name (Cognito shows `custom:<name>`). */
+export type SchemaEntry = SchemaAttributeType & { Name: string; AttributeDataType: AttributeDataType };
 
 /** The stored settings of a user pool: Cognito's CreateUserPool input, defaults filled in. */
 export interface PoolConfig {
-  Policies: { PasswordPolicy: PasswordPolicy; SignInPolicy?: { AllowedFirstAuthFactors: string[] } };
-  UsernameAttributes?: string[];
-  AliasAttributes?: string[];
-  UsernameConfiguration: { CaseSensitive: boolean };
-  AutoVerifiedAttributes?: string[];
-  MfaConfiguration: 'OFF' | 'ON' | 'OPTIONAL';
-  Schema?: { Name: string; AttributeDataType?: string; Required?: boolean; Mutable?: boolean; DeveloperOnlyAttribute?: boolean }[];
-  VerificationMessageTemplate: { EmailMessage: string; EmailSubject: string; SmsMessage: string; DefaultEmailOption: string; EmailMessageByLink?: string; EmailSubjectByLink?: string };
-  AdminCreateUserConfig: { AllowAdminCreateUserOnly: boolean; InviteMessageTemplate?: { EmailMessage?: string; EmailSubject?: string; SMSMessage?: string } };
-  AccountRecoverySetting?: { RecoveryMechanisms: { Name: string; Priority: number }[] };
-  UserAttributeUpdateSettings?: { AttributesRequireVerificationBeforeUpdate: string[] };
-  DeletionProtection: 'ACTIVE' | 'INACTIVE';
-  LambdaConfig?: Record<string, unknown>;
-  EmailConfiguration?: Record<string, unknown>;
-  SmsConfiguration?: Record<string, unknown>;
+  Policies: { PasswordPolicy: PasswordPolicy; SignInPolicy?: SignInPolicyType };
+  UsernameAttributes?: UsernameAttributeType[];
+  AliasAttributes?: AliasAttributeType[];
+  UsernameConfiguration: UsernameConfigurationType;
+  AutoVerifiedAttributes?: VerifiedAttributeType[];
+  MfaConfiguration: UserPoolMfaType;
+  Schema?: SchemaEntry[];
+  VerificationMessageTemplate: VerificationMessageTemplateType & { EmailMessage: string; EmailSubject: string; SmsMessage: string; DefaultEmailOption: DefaultEmailOptionType };
+  AdminCreateUserConfig: AdminCreateUserConfigType & { AllowAdminCreateUserOnly: boolean };
+  AccountRecoverySetting?: AccountRecoverySettingType;
+  UserAttributeUpdateSettings?: UserAttributeUpdateSettingsType;
+  DeletionProtection: DeletionProtectionType;
+  LambdaConfig?: LambdaConfigType;
+  EmailConfiguration?: EmailConfigurationType;
+  SmsConfiguration?: SmsConfigurationType;
+  SmsAuthenticationMessage?: string;
+  DeviceConfiguration?: DeviceConfigurationType;
+  UserPoolAddOns?: UserPoolAddOnsType;
   UserPoolTags?: Record<string, string>;
-  [extra: string]: unknown;
+  UserPoolTier?: UserPoolTierType;
+  KeyConfiguration?: KeyConfigurationType;
+  IssuerConfiguration?: IssuerConfigurationType;
+  /** Set by SetUserPoolMfaConfig: the passkey settings, and the message of emailed sign-in codes. */
+  WebAuthnConfiguration?: WebAuthnConfigurationType;
+  EmailMfaConfiguration?: EmailMfaConfigType;
 }
 
 export interface ClientConfig {
   ClientName: string;
-  ExplicitAuthFlows: string[];
+  ExplicitAuthFlows: ExplicitAuthFlowsType[];
   RefreshTokenValidity: number;
   AccessTokenValidity: number;
   IdTokenValidity: number;
-  TokenValidityUnits: { AccessToken: string; IdToken: string; RefreshToken: string };
+  TokenValidityUnits: { AccessToken: TimeUnitsType; IdToken: TimeUnitsType; RefreshToken: TimeUnitsType };
   ReadAttributes?: string[];
   WriteAttributes?: string[];
-  PreventUserExistenceErrors: 'ENABLED' | 'LEGACY';
+  PreventUserExistenceErrors: PreventUserExistenceErrorTypes;
   EnableTokenRevocation: boolean;
   AuthSessionValidity: number;
-  RefreshTokenRotation: { Feature: 'ENABLED' | 'DISABLED'; RetryGracePeriodSeconds: number };
+  RefreshTokenRotation: { Feature: FeatureType; RetryGracePeriodSeconds: number };
   SupportedIdentityProviders?: string[];
   CallbackURLs?: string[];
   LogoutURLs?: string[];
   DefaultRedirectURI?: string;
-  AllowedOAuthFlows?: string[];
+  AllowedOAuthFlows?: OAuthFlowType[];
   AllowedOAuthScopes?: string[];
-  AllowedOAuthFlowsUserPoolClient?: boolean;
-  EnablePropagateAdditionalUserContextData?: boolean;
-  [extra: string]: unknown;
+  AllowedOAuthFlowsUserPoolClient: boolean;
+  EnablePropagateAdditionalUserContextData: boolean;
+  AnalyticsConfiguration?: AnalyticsConfigurationType;
 }
 
-export const defaultVerificationTemplate = {
+export const defaultVerificationTemplate: PoolConfig['VerificationMessageTemplate'] = {
   EmailMessage: 'Your verification code is {####}',
   EmailSubject: 'Your verification code',
   SmsMessage: 'Your verification code is {####}',
@@ -117,10 +135,10 @@ export function lookupKey(pool: LoadedPool, login: string): string {
 }
 
 export function isUsernameAttribute(pool: LoadedPool, attr: string) {
-  return pool.config.UsernameAttributes?.includes(attr) ?? false;
+  return (pool.config.UsernameAttributes as string[] | undefined)?.includes(attr) ?? false;
 }
 export function isAlias(pool: LoadedPool, attr: string) {
-  return pool.config.AliasAttributes?.includes(attr) ?? false;
+  return (pool.config.AliasAttributes as string[] | undefined)?.includes(attr) ?? false;
 }
 
 /** Whether the client hides which users exist (PreventUserExistenceErrors ENABLED, our default). */
@@ -132,7 +150,7 @@ export function hidesUsers(client: LoadedClient) {
  * The first factors USER_AUTH may use in the pool: its SignInPolicy (PASSWORD by default). The
  * passwordless ones need the Essentials tier or above, as in Cognito.
  */
-export function allowedFirstFactors(pool: LoadedPool): string[] {
+export function allowedFirstFactors(pool: LoadedPool): AuthFactorType[] {
   const factors = pool.config.Policies?.SignInPolicy?.AllowedFirstAuthFactors ?? ['PASSWORD'];
   return pool.config.UserPoolTier === 'LITE' ? factors.filter((f) => f === 'PASSWORD') : factors;
 }
@@ -142,7 +160,7 @@ export function allowsPasswordlessSignUp(pool: LoadedPool): boolean {
   return allowedFirstFactors(pool).some((f) => f === 'EMAIL_OTP' || f === 'SMS_OTP');
 }
 
-export function requireFlow(client: LoadedClient, ...flows: string[]) {
+export function requireFlow(client: LoadedClient, ...flows: ExplicitAuthFlowsType[]) {
   if (!flows.some((f) => client.config.ExplicitAuthFlows.includes(f))) {
     throw new InvalidParameterException(`${flows[0].replace(/^ALLOW_/, '')} flow is not enabled for this client.`);
   }

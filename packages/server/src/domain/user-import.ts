@@ -14,6 +14,7 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { Ctx } from './context.js';
+import type { UserImportJobStatusType, UserImportJobType } from '../shapes.js';
 import type { ImportJob } from '../storage/repository.js';
 import type { UserTable } from '../storage/schema.js';
 import type { Insertable } from 'kysely';
@@ -78,7 +79,7 @@ export function preSignedUrl(ctx: Ctx, jobId: string) {
 }
 
 /** Cognito's UserImportJobType. Dates are epoch seconds. */
-export function userImportJobType(ctx: Ctx, job: ImportJob) {
+export function userImportJobType(ctx: Ctx, job: ImportJob): UserImportJobType {
   return {
     JobName: job.name,
     JobId: job.id,
@@ -87,7 +88,7 @@ export function userImportJobType(ctx: Ctx, job: ImportJob) {
     CreationDate: job.created_at / 1000,
     ...(job.started_at != null ? { StartDate: job.started_at / 1000 } : {}),
     ...(job.completed_at != null ? { CompletionDate: job.completed_at / 1000 } : {}),
-    Status: job.status,
+    Status: job.status as UserImportJobStatusType,
     CloudWatchLogsRoleArn: job.role_arn,
     ImportedUsers: job.imported,
     SkippedUsers: job.skipped,
@@ -202,7 +203,6 @@ export function prepareRow(pool: LoadedPool, header: Header, fields: string[], n
   let username: string;
   let sub: string;
   try {
-    for (const a of given) if (a.Name === 'email_verified' || a.Name === 'phone_number_verified') a.Value = a.Value.toLowerCase();
     attrs = validateAttributes(pool, given, { admin: true });
     ({ username, sub } = newUsername(pool, login, attrs));
   } catch (e) {

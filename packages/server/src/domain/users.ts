@@ -3,6 +3,7 @@ import { InvalidParameterException, UserNotFoundException, UsernameExistsExcepti
 import { UniqueViolation, type UserRow } from '../storage/repository.js';
 import type { Ctx } from './context.js';
 import { isAlias, isUsernameAttribute, usernameKey, type LoadedPool } from './pools.js';
+import type { UserStatusType, UserType } from '../shapes.js';
 
 export type Attributes = Record<string, string>;
 export interface User extends Omit<UserRow, 'attributes' | 'mfa'> { attributes: Attributes; mfa: MfaSettings }
@@ -29,13 +30,17 @@ function customDeclared(pool: LoadedPool, name: string) {
   return (pool.config.Schema ?? []).some((s) => s.Name === bare || s.Name === name);
 }
 
+/** Whether the pool's schema has the attribute: standard, declared custom, or (for admins) developer-only. */
+export function inSchema(pool: LoadedPool, name: string, admin = false) {
+  return standardAttributes.has(name) || (name.startsWith('custom:') && customDeclared(pool, name)) || (admin && name.startsWith('dev:'));
+}
+
 /** Checks names and formats of attributes a caller wants to write. `sub` is never writable. */
 export function validateAttributes(pool: LoadedPool, attrs: { Name: string; Value?: string }[], opts: { admin?: boolean } = {}): Attributes {
   const out: Attributes = {};
   for (const { Name, Value = '' } of attrs) {
     if (Name === 'sub') throw new InvalidParameterException('Cannot modify an already provided sub attribute');
-    const known = standardAttributes.has(Name) || (Name.startsWith('custom:') && customDeclared(pool, Name)) || (opts.admin && Name.startsWith('dev:'));
-    if (!known) throw new InvalidParameterException(`Attribute does not exist in the schema: ${Name}`);
+    if (!inSchema(pool, Name, opts.admin)) throw new InvalidParameterException(`Attribute does not exist in the schema: ${Name}`);
     // Checked here, not only at the wire, because imports arrive through CSV: PostgreSQL text cannot
     // hold U+0000, and values that become lookup keys must fit an index entry.
     if (Value.includes('\u0000') || Name.includes('\u0000')) throw new InvalidParameterException(`Invalid character in attribute ${Name.replaceAll('\u0000', '')}`);
@@ -44,8 +49,12 @@ export function validateAttributes(pool: LoadedPool, attrs: { Name: string; Valu
     }
     if (Name === 'email' && Value && !emailPattern.test(Value)) throw new InvalidParameterException('Invalid email address format.');
     if (Name === 'phone_number' && Value && !phonePattern.test(Value)) throw new InvalidParameterException('Invalid phone number format.');
-    if ((Name === 'email_verified' || Name === 'phone_number_verified') && Value !== 'true' && Value !== 'false') {
-      throw new InvalidParameterException(`Invalid value for ${Name}: must be true or false`);
+    if (Name === 'email_verified' || Name === 'phone_number_verified') {
+      // Cognito takes booleans in any case ("True") and stores them in lower case.
+      const flag = Value.toLowerCase();
+      if (flag !== 'true' && flag !== 'false') throw new InvalidParameterException(`Invalid value for ${Name}: must be true or false`);
+      out[Name] = flag;
+      continue;
     }
     out[Name] = Value;
   }
@@ -122,13 +131,13 @@ export function attributeList(user: User): { Name: string; Value: string }[] {
 }
 
 /** Cognito's UserType, as the Admin* and List* operations answer. Dates are epoch seconds. */
-export function userType(user: User, attributesKey: 'Attributes' | 'UserAttributes' = 'Attributes') {
+export function userType(user: User) {
   return {
     Username: user.username,
-    [attributesKey]: attributeList(user),
+    Attributes: attributeList(user),
     UserCreateDate: user.created_at / 1000,
     UserLastModifiedDate: user.updated_at / 1000,
     Enabled: user.enabled === 1,
-    UserStatus: user.status,
-  };
+    UserStatus: user.status as UserStatusType,
+  } satisfies UserType;
 }

@@ -10,11 +10,12 @@ import {
 } from '@simplewebauthn/server';
 import { decodeAttestationObject, decodeClientDataJSON, parseAuthenticatorData } from '@simplewebauthn/server/helpers';
 import {
-  InvalidParameterException, LimitExceededException, WebAuthnChallengeNotFoundException, WebAuthnClientMismatchException,
+  FeatureUnavailableInTierException, InvalidParameterException, LimitExceededException, WebAuthnChallengeNotFoundException, WebAuthnClientMismatchException,
   WebAuthnConfigurationMissingException, WebAuthnCredentialNotSupportedException, WebAuthnNotEnabledException,
   WebAuthnOriginNotAllowedException, WebAuthnRelyingPartyMismatchException,
 } from '../errors.js';
 import type { WebAuthnCredential } from '../storage/repository.js';
+import type { UserVerificationType, WebAuthnConfigurationType, WebAuthnCredentialDescription } from '../shapes.js';
 import type { Ctx } from './context.js';
 import { allowedFirstFactors, isUsernameAttribute, type LoadedClient, type LoadedPool } from './pools.js';
 import type { User } from './users.js';
@@ -27,19 +28,17 @@ const REGISTRATION_TIMEOUT_MS = 5 * 60e3;
 /** ES256, EdDSA and RS256: what platform authenticators and security keys sign with. */
 const ALGORITHMS = [-7, -8, -257];
 
-export type UserVerification = 'required' | 'preferred';
+export type UserVerification = UserVerificationType;
 /** The pool's passkey settings, as SetUserPoolMfaConfig stores them. */
 export interface WebAuthnConfiguration { RelyingPartyId?: string; UserVerification: UserVerification }
 /** What every ceremony of the pool is checked against. */
 export interface RelyingParty { rpId: string; userVerification: UserVerification }
 
-/** The pool's stored settings (CreateUserPool's WebAuthnRelyingPartyID/WebAuthnUserVerification stand in until set). */
+/** The pool's stored settings, Cognito's default (preferred) filled in. */
 export function webAuthnConfiguration(pool: LoadedPool): WebAuthnConfiguration {
-  const c = pool.config;
-  const stored = c.WebAuthnConfiguration as Partial<WebAuthnConfiguration> | undefined;
-  const rpId = stored ? stored.RelyingPartyId : (c.WebAuthnRelyingPartyID as string | undefined);
-  const uv = stored?.UserVerification ?? (c.WebAuthnUserVerification as UserVerification | undefined) ?? 'preferred';
-  return rpId ? { RelyingPartyId: rpId, UserVerification: uv } : { UserVerification: uv };
+  const stored = pool.config.WebAuthnConfiguration;
+  const uv = stored?.UserVerification ?? 'preferred';
+  return stored?.RelyingPartyId ? { RelyingPartyId: stored.RelyingPartyId, UserVerification: uv } : { UserVerification: uv };
 }
 
 /**
@@ -104,7 +103,7 @@ function accountName(pool: LoadedPool, user: User) {
 interface RegistrationState extends SessionState { challenge: 'WEB_AUTHN_REGISTRATION'; userId: string; rpId: string; userVerification: UserVerification }
 
 /** StartWebAuthnRegistration: the options for navigator.credentials.create(), remembered for CompleteWebAuthnRegistration. */
-export async function startRegistration(ctx: Ctx, pool: LoadedPool, client: LoadedClient, user: User) {
+export async function startRegistration(ctx: Ctx, pool: LoadedPool, client: LoadedClient, user: User): Promise<object> {
   requirePasskeys(pool);
   const rp = relyingParty(ctx, pool);
   const existing = (await ctx.repo.listWebAuthnCredentials(user.id, MAX_CREDENTIALS_PER_USER)).items;
@@ -206,7 +205,7 @@ export async function completeRegistration(ctx: Ctx, pool: LoadedPool, client: L
 }
 
 /** ListWebAuthnCredentials' WebAuthnCredentialDescription. */
-export function credentialDescription(c: WebAuthnCredential) {
+export function credentialDescription(c: WebAuthnCredential): WebAuthnCredentialDescription {
   return {
     CredentialId: c.credential_id,
     FriendlyCredentialName: c.name,
@@ -284,10 +283,12 @@ export async function assertionProves(ctx: Ctx, pool: LoadedPool, check: Asserti
 }
 
 /**
- * SetUserPoolMfaConfig's WebAuthnConfiguration, checked: an RP ID must be a bare host name, and
- * passkeys as MFA (MULTI_FACTOR_WITH_USER_VERIFICATION) are not implemented, so not accepted.
+ * SetUserPoolMfaConfig's WebAuthnConfiguration, checked: passkeys need the Essentials tier or
+ * above, an RP ID must be a bare host name, and passkeys as MFA (MULTI_FACTOR_WITH_USER_VERIFICATION)
+ * are not implemented, so not accepted.
  */
-export function webAuthnConfigurationFrom(given: { RelyingPartyId?: string; UserVerification?: string; FactorConfiguration?: string }): WebAuthnConfiguration {
+export function webAuthnConfigurationFrom(pool: LoadedPool, given: WebAuthnConfigurationType): WebAuthnConfiguration {
+  if (pool.config.UserPoolTier === 'LITE') throw new FeatureUnavailableInTierException('Passkeys need the Essentials tier or above: set UserPoolTier with UpdateUserPool.');
   const rpId = given.RelyingPartyId;
   if (rpId !== undefined && !validRelyingPartyId(rpId)) {
     throw new InvalidParameterException(`RelyingPartyId must be a domain name such as example.com or localhost, without scheme, port or path: ${rpId}`);
@@ -295,6 +296,6 @@ export function webAuthnConfigurationFrom(given: { RelyingPartyId?: string; User
   if (given.FactorConfiguration === 'MULTI_FACTOR_WITH_USER_VERIFICATION') {
     throw new InvalidParameterException('FactorConfiguration MULTI_FACTOR_WITH_USER_VERIFICATION is not supported: passkeys are a first factor here.');
   }
-  const uv = (given.UserVerification ?? 'preferred') as UserVerification;
+  const uv = given.UserVerification ?? 'preferred';
   return rpId ? { RelyingPartyId: rpId, UserVerification: uv } : { UserVerification: uv };
 }

@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
-import { adminOp } from '../wire/operations.js';
+import { op } from '../wire/operations.js';
 import { InvalidParameterException, NotAuthorizedException, UsernameExistsException, UnsupportedUserStateException } from '../errors.js';
 import type { Ctx } from '../domain/context.js';
+import type { DeliveryMediumType } from '../shapes.js';
 import { passwordPolicy, type LoadedPool } from '../domain/pools.js';
 import { adminFindUser, attributeList, loginKeys, newUsername, parseUser, uniqueError, userType, validateAttributes, type User } from '../domain/users.js';
 import { sealPassword } from '../domain/passwords.js';
@@ -9,8 +10,7 @@ import { CODE_TTL, issueCode } from '../domain/codes.js';
 import { parseUserFilter } from '../domain/filter.js';
 import { checkAdminWrites, deleteAttributes, storeAttributes, updateAttributes } from '../domain/attribute-updates.js';
 import { recoveryChannel } from './signup.js';
-import { poolOf, usernameRule } from './common.js';
-import { pageCursor, pageToken } from '../domain/pool-config.js';
+import { pageCursor, pageToken, poolOf } from './common.js';
 
 /** A temporary password that satisfies the pool's policy. */
 function temporaryPassword(pool: LoadedPool): string {
@@ -26,7 +26,7 @@ function tempExpiry(ctx: Ctx, pool: LoadedPool) {
   return ctx.now() + passwordPolicy(pool).TemporaryPasswordValidityDays * 86400e3;
 }
 
-async function sendInvite(ctx: Ctx, pool: LoadedPool, user: User, password: string, mediums: string[]) {
+async function sendInvite(ctx: Ctx, pool: LoadedPool, user: User, password: string, mediums: DeliveryMediumType[]) {
   const t = pool.config.AdminCreateUserConfig?.InviteMessageTemplate ?? {};
   const fill = (s: string) => s.replaceAll('{username}', user.username).replaceAll('{####}', password);
   if (mediums.includes('EMAIL') && user.attributes.email) {
@@ -38,12 +38,12 @@ async function sendInvite(ctx: Ctx, pool: LoadedPool, user: User, password: stri
   }
 }
 
-adminOp('AdminCreateUser', async (ctx, input) => {
+op('AdminCreateUser', async (ctx, input) => {
   const pool = await poolOf(ctx, input);
-  const login = input.str('Username', usernameRule);
-  const action = input.optStr('MessageAction', { oneOf: ['RESEND', 'SUPPRESS'] });
-  const mediums = input.optStrList('DesiredDeliveryMediums', { oneOf: ['SMS', 'EMAIL'] }) ?? ['SMS'];
-  const given = input.optStr('TemporaryPassword', { min: 1, max: 256 });
+  const login = input.Username;
+  const action = input.MessageAction;
+  const mediums = input.DesiredDeliveryMediums ?? ['SMS'];
+  const given = input.TemporaryPassword;
   if (action === 'RESEND') {
     const user = await adminFindUser(ctx, pool, login);
     if (user.status !== 'FORCE_CHANGE_PASSWORD') throw new UnsupportedUserStateException(`Resend not possible. ${user.username} status is not FORCE_CHANGE_PASSWORD.`);
@@ -52,7 +52,7 @@ adminOp('AdminCreateUser', async (ctx, input) => {
     await sendInvite(ctx, pool, user, password, mediums);
     return { User: userType(user) };
   }
-  const attrs = validateAttributes(pool, input.optAttributes('UserAttributes') ?? [], { admin: true });
+  const attrs = validateAttributes(pool, input.UserAttributes ?? [], { admin: true });
   const { username, sub } = newUsername(pool, login, attrs);
   const password = given ?? temporaryPassword(pool);
   const now = ctx.now();
@@ -79,23 +79,24 @@ adminOp('AdminCreateUser', async (ctx, input) => {
   return { User: userType(user) };
 });
 
-adminOp('AdminGetUser', async (ctx, input) => {
+op('AdminGetUser', async (ctx, input) => {
   const pool = await poolOf(ctx, input);
-  const user = await adminFindUser(ctx, pool, input.str('Username', usernameRule));
-  return userType(user, 'UserAttributes');
+  const user = await adminFindUser(ctx, pool, input.Username);
+  const { Attributes, ...rest } = userType(user);
+  return { ...rest, UserAttributes: Attributes };
 });
 
-adminOp('AdminDeleteUser', async (ctx, input) => {
+op('AdminDeleteUser', async (ctx, input) => {
   const pool = await poolOf(ctx, input);
-  const user = await adminFindUser(ctx, pool, input.str('Username', usernameRule));
+  const user = await adminFindUser(ctx, pool, input.Username);
   await ctx.repo.deleteUser(pool.id, user.id);
   return {};
 });
 
 for (const [name, enabled] of [['AdminEnableUser', 1], ['AdminDisableUser', 0]] as const) {
-  adminOp(name, async (ctx, input) => {
+  op(name, async (ctx, input) => {
     const pool = await poolOf(ctx, input);
-    const user = await adminFindUser(ctx, pool, input.str('Username', usernameRule));
+    const user = await adminFindUser(ctx, pool, input.Username);
     await ctx.repo.updateUser(pool.id, user.id, { enabled, updated_at: ctx.now() });
     // A disabled user's sessions end now, not when their tokens expire.
     if (!enabled) await ctx.repo.revokeUserTokens(user.id, ctx.now());
@@ -103,19 +104,19 @@ for (const [name, enabled] of [['AdminEnableUser', 1], ['AdminDisableUser', 0]] 
   });
 }
 
-adminOp('AdminConfirmSignUp', async (ctx, input) => {
+op('AdminConfirmSignUp', async (ctx, input) => {
   const pool = await poolOf(ctx, input);
-  const user = await adminFindUser(ctx, pool, input.str('Username', usernameRule));
+  const user = await adminFindUser(ctx, pool, input.Username);
   if (user.status !== 'UNCONFIRMED') throw new NotAuthorizedException(`User cannot be confirmed. Current status is ${user.status}`);
   await ctx.repo.updateUser(pool.id, user.id, { status: 'CONFIRMED', updated_at: ctx.now() });
   return {};
 });
 
-adminOp('AdminSetUserPassword', async (ctx, input) => {
+op('AdminSetUserPassword', async (ctx, input) => {
   const pool = await poolOf(ctx, input);
-  const user = await adminFindUser(ctx, pool, input.str('Username', usernameRule));
-  const password = input.str('Password', { max: 256 });
-  const permanent = input.optBool('Permanent') ?? false;
+  const user = await adminFindUser(ctx, pool, input.Username);
+  const password = input.Password;
+  const permanent = input.Permanent ?? false;
   const now = ctx.now();
   await ctx.repo.updateUser(pool.id, user.id, {
     password: sealPassword(ctx, pool, user, password), password_changed_at: now, failed_attempts: 0, locked_until: 0, updated_at: now,
@@ -128,50 +129,46 @@ adminOp('AdminSetUserPassword', async (ctx, input) => {
   return {};
 });
 
-adminOp('AdminResetUserPassword', async (ctx, input) => {
+op('AdminResetUserPassword', async (ctx, input) => {
   const pool = await poolOf(ctx, input);
-  const user = await adminFindUser(ctx, pool, input.str('Username', usernameRule));
+  const user = await adminFindUser(ctx, pool, input.Username);
   if (!user.enabled) throw new NotAuthorizedException('User is disabled.');
   const channel = recoveryChannel(pool, user);
   if (!channel) throw new InvalidParameterException('Cannot reset password for the user as there is no registered/verified email or phone_number');
   // The code is issued first: if the per-user cap refuses it, nothing about the user has changed.
-  const code = await issueCode(ctx, pool.id, user.id, 'forgotPassword', channel.to, CODE_TTL.forgotPassword);
+  const issued = await issueCode(ctx, pool.id, user.id, 'forgotPassword', channel.to, CODE_TTL.forgotPassword);
   const now = ctx.now();
   // The old password stops working at once; only the mailed code lets the user set a new one.
   await ctx.repo.updateUser(pool.id, user.id, { status: user.status === 'UNCONFIRMED' ? 'UNCONFIRMED' : 'RESET_REQUIRED', password: null, updated_at: now });
   await ctx.repo.revokeUserTokens(user.id, now);
-  await ctx.messages.sendCode(pool, channel, code);
+  await ctx.messages.sendCode(pool, channel, issued);
   return {};
 });
 
-adminOp('AdminUpdateUserAttributes', async (ctx, input) => {
+op('AdminUpdateUserAttributes', async (ctx, input) => {
   const pool = await poolOf(ctx, input);
-  const user = await adminFindUser(ctx, pool, input.str('Username', usernameRule));
-  const given = input.optAttributes('UserAttributes');
-  if (!given) throw new InvalidParameterException("1 validation error detected: Value null at 'userAttributes' failed to satisfy constraint: Member must not be null");
-  const changes = validateAttributes(pool, given, { admin: true });
+  const user = await adminFindUser(ctx, pool, input.Username);
+  const changes = validateAttributes(pool, input.UserAttributes, { admin: true });
   checkAdminWrites(pool, user, changes);
   await updateAttributes(ctx, pool, user, changes, true);
   return {};
 });
 
-adminOp('AdminDeleteUserAttributes', async (ctx, input) => {
+op('AdminDeleteUserAttributes', async (ctx, input) => {
   const pool = await poolOf(ctx, input);
-  const user = await adminFindUser(ctx, pool, input.str('Username', usernameRule));
-  const names = input.optStrList('UserAttributeNames', { max: 32 });
-  if (!names) throw new InvalidParameterException("1 validation error detected: Value null at 'userAttributeNames' failed to satisfy constraint: Member must not be null");
-  await storeAttributes(ctx, pool, user, deleteAttributes(pool, user, names));
+  const user = await adminFindUser(ctx, pool, input.Username);
+  await storeAttributes(ctx, pool, user, deleteAttributes(pool, user, input.UserAttributeNames, true));
   return {};
 });
 
-adminOp('ListUsers', async (ctx, input) => {
+op('ListUsers', async (ctx, input) => {
   const pool = await poolOf(ctx, input);
-  const limit = input.optInt('Limit', 0, 60) || 60;
-  const wanted = input.optStrList('AttributesToGet', { max: 32 });
-  const filter = parseUserFilter(input.optStr('Filter', { max: 256 }));
+  const limit = input.Limit || 60;
+  const wanted = input.AttributesToGet;
+  const filter = parseUserFilter(input.Filter);
   let after: string | undefined;
   try {
-    after = pageCursor(input, 'PaginationToken', 1024);
+    after = pageCursor(input.PaginationToken, 'PaginationToken');
   } catch {
     throw new InvalidParameterException('Invalid pagination token');
   }

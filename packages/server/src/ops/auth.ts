@@ -1,15 +1,13 @@
-import { publicOp, adminOp } from '../wire/operations.js';
+import { op } from '../wire/operations.js';
 import { initiateAuth, respondToChallenge, refreshTokens } from '../domain/signin/index.js';
+import type { ChallengeAnswer } from '../domain/signin/base.js';
 import { CognitoError, NotAuthorizedException, UnsupportedOperationException } from '../errors.js';
 import { adminFindUser } from '../domain/users.js';
 import { safeEqual, sha256 } from '../domain/secrets.js';
-import { authenticated, clientOf, poolClientOf, poolOf, usernameRule } from './common.js';
+import { authenticated, clientOf, poolClientOf, poolOf } from './common.js';
 import { throttle } from '../domain/limits.js';
 import type { Ctx } from '../domain/context.js';
 import type { LoadedClient } from '../domain/pools.js';
-
-const flows = ['USER_SRP_AUTH', 'REFRESH_TOKEN_AUTH', 'REFRESH_TOKEN', 'CUSTOM_AUTH', 'ADMIN_NO_SRP_AUTH', 'USER_PASSWORD_AUTH', 'ADMIN_USER_PASSWORD_AUTH', 'USER_AUTH'] as const;
-const challenges = ['SMS_MFA', 'EMAIL_OTP', 'SOFTWARE_TOKEN_MFA', 'SELECT_MFA_TYPE', 'MFA_SETUP', 'PASSWORD_VERIFIER', 'CUSTOM_CHALLENGE', 'SELECT_CHALLENGE', 'DEVICE_SRP_AUTH', 'DEVICE_PASSWORD_VERIFIER', 'ADMIN_NO_SRP_AUTH', 'NEW_PASSWORD_REQUIRED', 'SMS_OTP', 'PASSWORD', 'WEB_AUTHN', 'PASSWORD_SRP'] as const;
 
 /** For clients with a secret, the operations that take ClientSecret (not SECRET_HASH) must carry it. */
 function checkClientSecret(client: LoadedClient, secret: string | undefined) {
@@ -28,45 +26,45 @@ async function counted<T extends { ChallengeName?: string; AuthenticationResult?
   }
 }
 
-publicOp('InitiateAuth', async (ctx, input) => {
+op('InitiateAuth', async (ctx, input) => {
   const { pool, client } = await clientOf(ctx, input);
-  const flow = input.str('AuthFlow', { oneOf: flows });
   await throttle(ctx, client.id, ['signIn']);
-  return counted(ctx, flow, initiateAuth(ctx, pool, client, flow, input.optMap('AuthParameters') ?? {}, { admin: false, session: input.optStr('Session', { max: 2048 }) }));
+  return counted(ctx, input.AuthFlow, initiateAuth(ctx, pool, client, input.AuthFlow, input.AuthParameters ?? {}, { admin: false, session: input.Session }));
 });
 
-adminOp('AdminInitiateAuth', async (ctx, input) => {
+op('AdminInitiateAuth', async (ctx, input) => {
   const { pool, client } = await poolClientOf(ctx, input);
-  const flow = input.str('AuthFlow', { oneOf: flows });
   await throttle(ctx, client.id, ['signIn']);
-  return counted(ctx, flow, initiateAuth(ctx, pool, client, flow, input.optMap('AuthParameters') ?? {}, { admin: true, session: input.optStr('Session', { max: 2048 }) }));
+  return counted(ctx, input.AuthFlow, initiateAuth(ctx, pool, client, input.AuthFlow, input.AuthParameters ?? {}, { admin: true, session: input.Session }));
 });
 
-publicOp('RespondToAuthChallenge', async (ctx, input) => {
+/** RespondToAuthChallenge's answer has no AvailableChallenges (only InitiateAuth offers a choice). */
+function withoutChoice({ AvailableChallenges: _, ...answer }: ChallengeAnswer) {
+  return answer;
+}
+
+op('RespondToAuthChallenge', async (ctx, input) => {
   const { pool, client } = await clientOf(ctx, input);
-  const name = input.str('ChallengeName', { oneOf: challenges });
   await throttle(ctx, client.id, ['signIn']);
-  return counted(ctx, name, respondToChallenge(ctx, pool, client, name, input.optMap('ChallengeResponses') ?? {}, input.optStr('Session', { max: 2048 })));
+  return withoutChoice(await counted(ctx, input.ChallengeName, respondToChallenge(ctx, pool, client, input.ChallengeName, input.ChallengeResponses ?? {}, input.Session)));
 });
 
-adminOp('AdminRespondToAuthChallenge', async (ctx, input) => {
+op('AdminRespondToAuthChallenge', async (ctx, input) => {
   const { pool, client } = await poolClientOf(ctx, input);
-  const name = input.str('ChallengeName', { oneOf: challenges });
   await throttle(ctx, client.id, ['signIn']);
-  return counted(ctx, name, respondToChallenge(ctx, pool, client, name, input.optMap('ChallengeResponses') ?? {}, input.optStr('Session', { max: 2048 })));
+  return withoutChoice(await counted(ctx, input.ChallengeName, respondToChallenge(ctx, pool, client, input.ChallengeName, input.ChallengeResponses ?? {}, input.Session)));
 });
 
-publicOp('GetTokensFromRefreshToken', async (ctx, input) => {
+op('GetTokensFromRefreshToken', async (ctx, input) => {
   const { pool, client } = await clientOf(ctx, input);
-  const token = input.str('RefreshToken', { max: 4096 });
-  checkClientSecret(client, input.optStr('ClientSecret', { max: 64 }));
-  return { AuthenticationResult: await refreshTokens(ctx, pool, client, token) };
+  checkClientSecret(client, input.ClientSecret);
+  return { AuthenticationResult: await refreshTokens(ctx, pool, client, input.RefreshToken) };
 });
 
-publicOp('RevokeToken', async (ctx, input) => {
+op('RevokeToken', async (ctx, input) => {
   const { client } = await clientOf(ctx, input);
-  const token = input.str('Token', { max: 4096 });
-  checkClientSecret(client, input.optStr('ClientSecret', { max: 64 }));
+  const token = input.Token;
+  checkClientSecret(client, input.ClientSecret);
   if (!client.config.EnableTokenRevocation) throw new UnsupportedOperationException('Token revocation is not enabled for this client.');
   const row = await ctx.repo.getRefreshToken(sha256(token));
   // Unknown tokens succeed quietly, as RFC 7009 asks; another client's token is refused.
@@ -75,15 +73,15 @@ publicOp('RevokeToken', async (ctx, input) => {
   return {};
 });
 
-publicOp('GlobalSignOut', async (ctx, input) => {
+op('GlobalSignOut', async (ctx, input) => {
   const { user } = await authenticated(ctx, input);
   await ctx.repo.revokeUserTokens(user.id, ctx.now());
   return {};
 });
 
-adminOp('AdminUserGlobalSignOut', async (ctx, input) => {
+op('AdminUserGlobalSignOut', async (ctx, input) => {
   const pool = await poolOf(ctx, input);
-  const user = await adminFindUser(ctx, pool, input.str('Username', usernameRule));
+  const user = await adminFindUser(ctx, pool, input.Username);
   await ctx.repo.revokeUserTokens(user.id, ctx.now());
   return {};
 });

@@ -1,34 +1,41 @@
-import { NotAuthorizedException } from '../errors.js';
+import { InvalidParameterException, NotAuthorizedException } from '../errors.js';
 import type { Ctx } from '../domain/context.js';
-import type { Input } from '../wire/input.js';
 import { loadClient, loadPool, loadPoolClient } from '../domain/pools.js';
 import { parseUser } from '../domain/users.js';
 
-export const clientIdRule = { max: 128, pattern: /^[\w+]+$/ };
-export const poolIdRule = { max: 55, pattern: /^[\w-]+_[0-9a-zA-Z]+$/ };
-export const usernameRule = { max: 128, pattern: /^[\p{L}\p{M}\p{S}\p{N}\p{P}]+$/u };
-export const codeRule = { max: 2048, pattern: /^[\S]+$/ };
-
-export function clientOf(ctx: Ctx, input: Input) {
-  return loadClient(ctx, input.str('ClientId', clientIdRule));
+export function clientOf(ctx: Ctx, input: { ClientId: string }) {
+  return loadClient(ctx, input.ClientId);
 }
 
-export function poolOf(ctx: Ctx, input: Input) {
-  return loadPool(ctx, input.str('UserPoolId', poolIdRule));
+export function poolOf(ctx: Ctx, input: { UserPoolId: string }) {
+  return loadPool(ctx, input.UserPoolId);
 }
 
-export function poolClientOf(ctx: Ctx, input: Input) {
-  return loadPoolClient(ctx, input.str('UserPoolId', poolIdRule), input.str('ClientId', clientIdRule));
+export function poolClientOf(ctx: Ctx, input: { UserPoolId: string; ClientId: string }) {
+  return loadPoolClient(ctx, input.UserPoolId, input.ClientId);
 }
 
 /** The signed-in user behind an access token; revoked, expired or foreign tokens and disabled users are refused. */
-export async function authenticated(ctx: Ctx, input: Input) {
-  const token = input.str('AccessToken', { max: 16384 });
-  const claims = await ctx.tokens.verifyAccess(token, ctx.now());
+export async function authenticated(ctx: Ctx, input: { AccessToken: string }) {
+  const claims = await ctx.tokens.verifyAccess(input.AccessToken, ctx.now());
   const pool = await loadPool(ctx, claims.poolId);
   const row = await ctx.repo.getUser(pool.id, claims.sub);
   if (!row) throw new NotAuthorizedException('User does not exist.');
   const user = parseUser(row);
   if (!user.enabled) throw new NotAuthorizedException('User is disabled.');
   return { pool, user, claims };
+}
+
+/** An incoming NextToken (or PaginationToken): the base64url form of a repository cursor; anything else is refused. */
+export function pageCursor(token: string | undefined, name = 'NextToken'): string | undefined {
+  if (token === undefined) return undefined;
+  const bad = () => new InvalidParameterException(`Invalid ${name}: the pagination token is not valid.`);
+  if (!/^[A-Za-z0-9_-]+$/.test(token)) throw bad();
+  const cursor = Buffer.from(token, 'base64url').toString('utf8');
+  if (!cursor || cursor.includes('\u0000') || Buffer.from(cursor, 'utf8').toString('base64url') !== token) throw bad();
+  return cursor;
+}
+
+export function pageToken(next: string | undefined): string | undefined {
+  return next === undefined ? undefined : Buffer.from(next, 'utf8').toString('base64url');
 }

@@ -1,40 +1,56 @@
 // User pools and app clients: CreateUserPool, DescribeUserPool, UpdateUserPool, DeleteUserPool,
-// ListUserPools and the *UserPoolClient operations. All are admin (SigV4-signed) operations.
-import { adminOp } from '../wire/operations.js';
-import { InvalidParameterException } from '../errors.js';
-import { parsePool, parseClient } from '../domain/pools.js';
+// ListUserPools, AddCustomAttributes and the *UserPoolClient operations. All are admin (SigV4-signed).
+import { op } from '../wire/operations.js';
+import { ConcurrentModificationException, InvalidParameterException } from '../errors.js';
+import type { Ctx } from '../domain/context.js';
+import { parsePool, parseClient, type LoadedPool } from '../domain/pools.js';
 import { generatePoolKey } from '../domain/tokens.js';
 import {
-  clientConfig, createPoolConfig, describeClient, describePool, nameRule, newClientId, newClientSecret, newPoolId,
-  pageCursor, pageLimit, pageToken, seconds, updatePoolConfig,
+  addCustomAttributes, clientConfig, createPoolConfig, describeClient, describePool, newClientId, newClientSecret, newPoolId, seconds, updatePoolConfig,
 } from '../domain/pool-config.js';
-import { poolClientOf, poolOf } from './common.js';
+import type { PoolConfig } from '../domain/pools.js';
+import { pageCursor, pageToken, poolClientOf, poolOf } from './common.js';
 
-adminOp('CreateUserPool', async (ctx, input) => {
-  const name = input.str('PoolName', nameRule);
+/**
+ * Rewrites a pool's settings from their current value, only if nobody changed them meanwhile:
+ * UpdateUserPool and AddCustomAttributes racing each other must not lose either write.
+ */
+async function changePool(ctx: Ctx, poolId: string, change: (pool: LoadedPool) => { name?: string; config: PoolConfig }) {
+  // Each round one writer wins, and a loser's next read is fresh (its failed write cleared its cache).
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const pool = await poolOf(ctx, { UserPoolId: poolId });
+    const next = change(pool);
+    if (await ctx.repo.updatePool(pool.id, { name: next.name ?? pool.name, config: JSON.stringify(next.config), updated_at: ctx.now() }, pool.row.config)) return;
+  }
+  throw new ConcurrentModificationException('The user pool was changed by another request at the same time; try again.');
+}
+
+op('CreateUserPool', async (ctx, input) => {
   const config = createPoolConfig(input);
   const id = newPoolId(ctx.config.region);
   const now = ctx.now();
-  const row = { id, name, config: JSON.stringify(config), created_at: now, updated_at: now };
+  const row = { id, name: input.PoolName, config: JSON.stringify(config), created_at: now, updated_at: now };
   await ctx.repo.createPool(row, await generatePoolKey(ctx.secrets, id, now));
   ctx.log.info('user pool created', { poolId: id });
-  return { UserPool: describePool(parsePool(row), ctx.config.region) };
+  return { UserPool: describePool(parsePool(row), ctx.config.region, 0) };
 });
 
-adminOp('DescribeUserPool', async (ctx, input) => {
+op('DescribeUserPool', async (ctx, input) => {
   const pool = await poolOf(ctx, input);
-  return { UserPool: describePool(pool, ctx.config.region) };
+  return { UserPool: describePool(pool, ctx.config.region, await ctx.repo.countUsers(pool.id)) };
 });
 
-adminOp('UpdateUserPool', async (ctx, input) => {
-  const pool = await poolOf(ctx, input);
-  const name = input.optStr('PoolName', { min: 1, ...nameRule }) ?? pool.name;
-  const config = updatePoolConfig(input, pool.config);
-  await ctx.repo.updatePool(pool.id, { name, config: JSON.stringify(config), updated_at: ctx.now() });
+op('UpdateUserPool', async (ctx, input) => {
+  await changePool(ctx, input.UserPoolId, (pool) => ({ name: input.PoolName, config: updatePoolConfig(input, pool.config) }));
   return {};
 });
 
-adminOp('DeleteUserPool', async (ctx, input) => {
+op('AddCustomAttributes', async (ctx, input) => {
+  await changePool(ctx, input.UserPoolId, (pool) => ({ config: { ...pool.config, Schema: addCustomAttributes(pool.config.Schema, input.CustomAttributes) } }));
+  return {};
+});
+
+op('DeleteUserPool', async (ctx, input) => {
   const pool = await poolOf(ctx, input);
   if (pool.config.DeletionProtection === 'ACTIVE') {
     throw new InvalidParameterException('The user pool cannot be deleted because deletion protection is activated. Deletion protection must be inactivated first.');
@@ -45,9 +61,8 @@ adminOp('DeleteUserPool', async (ctx, input) => {
   return {};
 });
 
-adminOp('ListUserPools', async (ctx, input) => {
-  const limit = pageLimit(input, 'MaxResults', { min: 1, def: 60, required: true });
-  const page = await ctx.repo.listPools(limit, pageCursor(input));
+op('ListUserPools', async (ctx, input) => {
+  const page = await ctx.repo.listPools(input.MaxResults, pageCursor(input.NextToken));
   const UserPools = page.items.map((row) => {
     const pool = parsePool(row);
     return { Id: pool.id, Name: pool.name, LambdaConfig: pool.config.LambdaConfig ?? {}, LastModifiedDate: seconds(row.updated_at), CreationDate: seconds(row.created_at) };
@@ -55,11 +70,11 @@ adminOp('ListUserPools', async (ctx, input) => {
   return { UserPools, NextToken: pageToken(page.next) };
 });
 
-adminOp('CreateUserPoolClient', async (ctx, input) => {
+op('CreateUserPoolClient', async (ctx, input) => {
   const pool = await poolOf(ctx, input);
-  const name = input.str('ClientName', nameRule);
-  const generate = input.optBool('GenerateSecret') ?? false;
-  const given = input.optStr('ClientSecret', { min: 24, max: 64, pattern: /^[\w+]+$/ });
+  const name = input.ClientName;
+  const generate = input.GenerateSecret ?? false;
+  const given = input.ClientSecret;
   if (generate && given !== undefined) throw new InvalidParameterException('You cannot specify both GenerateSecret as true and provide a ClientSecret value.');
   const config = clientConfig(input, pool, name, 'creating');
   const id = newClientId();
@@ -73,14 +88,14 @@ adminOp('CreateUserPoolClient', async (ctx, input) => {
   return { UserPoolClient: describeClient(parseClient(ctx, row)) };
 });
 
-adminOp('DescribeUserPoolClient', async (ctx, input) => {
+op('DescribeUserPoolClient', async (ctx, input) => {
   const { client } = await poolClientOf(ctx, input);
   return { UserPoolClient: describeClient(client) };
 });
 
-adminOp('UpdateUserPoolClient', async (ctx, input) => {
+op('UpdateUserPoolClient', async (ctx, input) => {
   const { pool, client } = await poolClientOf(ctx, input);
-  const name = input.optStr('ClientName', { min: 1, ...nameRule }) ?? client.name;
+  const name = input.ClientName ?? client.name;
   // As in Cognito, settings the request leaves out go back to their defaults; the secret stays.
   const config = clientConfig(input, pool, name, 'updating');
   const now = ctx.now();
@@ -89,16 +104,15 @@ adminOp('UpdateUserPoolClient', async (ctx, input) => {
   return { UserPoolClient: describeClient(parseClient(ctx, { ...client.row, ...patch })) };
 });
 
-adminOp('DeleteUserPoolClient', async (ctx, input) => {
+op('DeleteUserPoolClient', async (ctx, input) => {
   const { client } = await poolClientOf(ctx, input);
   await ctx.repo.deleteClient(client.id);
   return {};
 });
 
-adminOp('ListUserPoolClients', async (ctx, input) => {
+op('ListUserPoolClients', async (ctx, input) => {
   const pool = await poolOf(ctx, input);
-  const limit = pageLimit(input, 'MaxResults', { min: 1, def: 60 });
-  const page = await ctx.repo.listClients(pool.id, limit, pageCursor(input));
+  const page = await ctx.repo.listClients(pool.id, input.MaxResults ?? 60, pageCursor(input.NextToken));
   const UserPoolClients = page.items.map((c) => ({ ClientId: c.id, UserPoolId: c.pool_id, ClientName: c.name }));
   return { UserPoolClients, NextToken: pageToken(page.next) };
 });

@@ -1,4 +1,4 @@
-import { publicOp } from '../wire/operations.js';
+import { op } from '../wire/operations.js';
 import { InvalidParameterException } from '../errors.js';
 import { loadClient } from '../domain/pools.js';
 import { attributeList, validateAttributes } from '../domain/users.js';
@@ -6,19 +6,18 @@ import { attributeCode, checkClientMayWrite, checkUserWrites, deleteAttributes, 
 import { burnPasswordCheck, passwordMatches, sealPassword } from '../domain/passwords.js';
 import { settlePasswordCheck } from '../domain/signin/index.js';
 import { useCode } from '../domain/codes.js';
-import { authenticated, codeRule } from './common.js';
+import { authenticated } from './common.js';
 import { throttle } from '../domain/limits.js';
 import { recordAuthEvent } from '../domain/events.js';
 
-publicOp('GetUser', async (ctx, input) => {
+op('GetUser', async (ctx, input) => {
   const { user } = await authenticated(ctx, input);
   return { Username: user.username, UserAttributes: attributeList(user) };
 });
 
-publicOp('UpdateUserAttributes', async (ctx, input) => {
+op('UpdateUserAttributes', async (ctx, input) => {
   const { pool, user, claims } = await authenticated(ctx, input);
-  const given = input.optAttributes('UserAttributes');
-  if (!given) throw new InvalidParameterException("1 validation error detected: Value null at 'userAttributes' failed to satisfy constraint: Member must not be null");
+  const given = input.UserAttributes;
   const { client } = await loadClient(ctx, claims.clientId);
   checkUserWrites(pool, client, user, given);
   const changes = validateAttributes(pool, given);
@@ -26,20 +25,19 @@ publicOp('UpdateUserAttributes', async (ctx, input) => {
   return { CodeDeliveryDetailsList: deliveries };
 });
 
-publicOp('DeleteUserAttributes', async (ctx, input) => {
+op('DeleteUserAttributes', async (ctx, input) => {
   const { pool, user, claims } = await authenticated(ctx, input);
-  const names = input.optStrList('UserAttributeNames', { max: 32 });
-  if (!names) throw new InvalidParameterException("1 validation error detected: Value null at 'userAttributeNames' failed to satisfy constraint: Member must not be null");
+  const names = input.UserAttributeNames;
   const { client } = await loadClient(ctx, claims.clientId);
   // Deleting is writing: the same client permissions as UpdateUserAttributes.
   checkClientMayWrite(client, names);
-  await storeAttributes(ctx, pool, user, deleteAttributes(pool, user, names));
+  await storeAttributes(ctx, pool, user, deleteAttributes(pool, user, names, false));
   return {};
 });
 
-publicOp('GetUserAttributeVerificationCode', async (ctx, input) => {
+op('GetUserAttributeVerificationCode', async (ctx, input) => {
   const { pool, user, claims } = await authenticated(ctx, input);
-  const name = input.str('AttributeName', { max: 32 });
+  const name = input.AttributeName;
   if (name !== 'email' && name !== 'phone_number') throw new InvalidParameterException(`Attribute ${name} cannot be verified.`);
   await throttle(ctx, claims.clientId, ['codes']);
   // A held change is what awaits verification: the code goes to the new value.
@@ -47,10 +45,10 @@ publicOp('GetUserAttributeVerificationCode', async (ctx, input) => {
   return { CodeDeliveryDetails: await (await attributeCode(ctx, pool, user, name, to))() };
 });
 
-publicOp('VerifyUserAttribute', async (ctx, input) => {
+op('VerifyUserAttribute', async (ctx, input) => {
   const { pool, user } = await authenticated(ctx, input);
-  const name = input.str('AttributeName', { max: 32 });
-  const code = input.str('Code', codeRule);
+  const name = input.AttributeName;
+  const code = input.Code;
   if (name !== 'email' && name !== 'phone_number') throw new InvalidParameterException(`Attribute ${name} cannot be verified.`);
   const pending = pendingOf(user);
   // The code is bound to the address it went to: what becomes verified is exactly that address.
@@ -61,10 +59,10 @@ publicOp('VerifyUserAttribute', async (ctx, input) => {
   return {};
 });
 
-publicOp('ChangePassword', async (ctx, input) => {
+op('ChangePassword', async (ctx, input) => {
   const { pool, user, claims } = await authenticated(ctx, input);
-  const previous = input.optStr('PreviousPassword', { max: 256 });
-  const proposed = input.str('ProposedPassword', { max: 256 });
+  const previous = input.PreviousPassword;
+  const proposed = input.ProposedPassword;
   const now = ctx.now();
   if (user.password) {
     await settlePasswordCheck(ctx, pool, user, () => !!previous && passwordMatches(ctx, pool, user, previous), () => burnPasswordCheck(ctx, pool, user.username, previous ?? ''), 'PasswordChange');
@@ -77,7 +75,7 @@ publicOp('ChangePassword', async (ctx, input) => {
   return {};
 });
 
-publicOp('DeleteUser', async (ctx, input) => {
+op('DeleteUser', async (ctx, input) => {
   const { pool, user } = await authenticated(ctx, input);
   await ctx.repo.deleteUser(pool.id, user.id);
   return {};

@@ -1,19 +1,19 @@
-import { publicOp } from '../wire/operations.js';
+import { op } from '../wire/operations.js';
 import { InvalidParameterException, NotAuthorizedException, UserNotFoundException } from '../errors.js';
 import type { Ctx } from '../domain/context.js';
 import type { LoadedClient, LoadedPool } from '../domain/pools.js';
-import { findUser, loginKeys, missingRequired, newUsername, uniqueError, validateAttributes, type User } from '../domain/users.js';
+import { findUser, loginKeys, missingRequired, newUsername, requiredAttributes, uniqueError, validateAttributes, type User } from '../domain/users.js';
 import { sealPassword } from '../domain/passwords.js';
 import { checkSecretHash } from '../domain/signin/index.js';
 import { createSession } from '../domain/sessions.js';
 import { CODE_TTL, issueCode, useCode, useCodeOfNobody, noCodeForUnknownUser } from '../domain/codes.js';
 import { checkPassword } from '../domain/password-policy.js';
 import { allowsPasswordlessSignUp, passwordPolicy, hidesUsers, lookupKey } from '../domain/pools.js';
-import { maskDestination, type CodeDeliveryDetails } from '../domain/messages.js';
-import { clientOf, codeRule, usernameRule } from './common.js';
-import { limitCodes, throttle } from '../domain/limits.js';
-import { recordAuthEvent, recordUnknownLoginEvent, unknownLoginKey } from '../domain/events.js';
-import type { Input } from '../wire/input.js';
+import type { Channel, CodeDeliveryDetails } from '../domain/messages.js';
+import { issueDecoyCode, recordDecoyEvent, simulatedDestination } from '../domain/decoys.js';
+import { clientOf } from './common.js';
+import { throttle } from '../domain/limits.js';
+import { recordAuthEvent, type AuthEventKind } from '../domain/events.js';
 
 /** Where a sign-up code goes: the first auto-verified attribute the user has. */
 function signUpChannel(pool: LoadedPool, user: User) {
@@ -24,59 +24,87 @@ function signUpChannel(pool: LoadedPool, user: User) {
 }
 
 /** Where a password-reset code goes: a verified email or phone, in the pool's recovery order. */
-export function recoveryChannel(pool: LoadedPool, user: User) {
-  const order = (pool.config.AccountRecoverySetting?.RecoveryMechanisms ?? [{ Name: 'verified_email', Priority: 1 }, { Name: 'verified_phone_number', Priority: 2 }])
+function recoveryOrder(pool: LoadedPool) {
+  return (pool.config.AccountRecoverySetting?.RecoveryMechanisms ?? [{ Name: 'verified_email', Priority: 1 }, { Name: 'verified_phone_number', Priority: 2 }])
     .slice().sort((a, b) => a.Priority - b.Priority).map((m) => m.Name);
-  for (const m of order) {
+}
+
+export function recoveryChannel(pool: LoadedPool, user: User) {
+  for (const m of recoveryOrder(pool)) {
     if (m === 'verified_email' && user.attributes.email && user.attributes.email_verified === 'true') return { medium: 'EMAIL' as const, attribute: 'email', to: user.attributes.email };
     if (m === 'verified_phone_number' && user.attributes.phone_number && user.attributes.phone_number_verified === 'true') return { medium: 'SMS' as const, attribute: 'phone_number', to: user.attributes.phone_number };
   }
   return undefined;
 }
 
-/** A believable CodeDeliveryDetails for a user who does not exist, so the answer does not reveal it. */
-function simulatedDelivery(login: string): CodeDeliveryDetails {
-  return login.startsWith('+')
-    ? { Destination: maskDestination('SMS', login), DeliveryMedium: 'SMS', AttributeName: 'phone_number' }
-    : { Destination: maskDestination('EMAIL', login.includes('@') ? login : `${login}@example.com`), DeliveryMedium: 'EMAIL', AttributeName: 'email' };
+/**
+ * The channel a code for `login` would take, had it an account: the medium a real user's code takes
+ * under the pool's settings (sign-up: its auto-verified attributes; reset: the first recovery
+ * mechanism such users have verified), to the login or an address derived from it. Undefined where
+ * a real user's request would fail for want of one.
+ */
+function simulatedChannel(ctx: Ctx, pool: LoadedPool, login: string, purpose: 'signUp' | 'forgotPassword'): Channel | undefined {
+  const auto = pool.config.AutoVerifiedAttributes ?? [];
+  let attribute: string | undefined;
+  if (purpose === 'signUp') {
+    // signUpChannel takes email first when the user has one: a phone login has one where the pool requires it.
+    const emailFirst = auto.includes('email') && (login.includes('@') || requiredAttributes(pool).includes('email') || !auto.includes('phone_number'));
+    attribute = emailFirst ? 'email' : auto.includes('phone_number') ? 'phone_number' : undefined;
+  } else {
+    const order = recoveryOrder(pool).map((m) => (m === 'verified_email' ? 'email' : m === 'verified_phone_number' ? 'phone_number' : undefined)).filter((a) => a !== undefined);
+    attribute = order.find((a) => auto.includes(a)) ?? order[0];
+  }
+  if (!attribute) return undefined;
+  const medium = attribute === 'email' ? 'EMAIL' as const : 'SMS' as const;
+  return { medium, attribute, to: simulatedDestination(ctx, pool, login, medium) };
 }
 
-/** The answer for a user who does not exist, once the per-user code cap a real one meets allows it. */
-async function simulatedCodeDelivery(ctx: Ctx, pool: LoadedPool, login: string, purpose: string) {
-  await limitCodes(ctx, `nobody:${pool.id}:${login.toLowerCase()}`, purpose);
-  return { CodeDeliveryDetails: simulatedDelivery(login) };
+/**
+ * The answer for a user who does not exist, after the same work as a real user's: the per-user cap,
+ * a code, its sealed message and the auth event, all on decoy rows that are never sent.
+ */
+async function simulatedCodeDelivery(ctx: Ctx, pool: LoadedPool, login: string, purpose: 'signUp' | 'forgotPassword', event: AuthEventKind) {
+  const channel = simulatedChannel(ctx, pool, login, purpose);
+  if (!channel) throw purpose === 'signUp' ? noAutoVerification() : noRecoveryChannel();
+  const decoy = await issueDecoyCode(ctx, pool, login, purpose === 'signUp' ? `signUp:${channel.attribute}` : purpose);
+  const delivery = await ctx.messages.sendDecoyCode(pool, channel, decoy);
+  await recordDecoyEvent(ctx, pool, login, event, event === 'ForgotPassword' ? 'InProgress' : 'Pass');
+  return { CodeDeliveryDetails: delivery };
 }
+
+const noAutoVerification = () => new InvalidParameterException('Auto verification not turned on.');
+const noRecoveryChannel = () => new InvalidParameterException('Cannot reset password for the user as there is no registered/verified email or phone_number');
 
 async function sendSignUpCode(ctx: Ctx, pool: LoadedPool, user: User) {
   const channel = signUpChannel(pool, user);
   if (!channel) return undefined;
-  const code = await issueCode(ctx, pool.id, user.id, `signUp:${channel.attribute}`, channel.to, CODE_TTL.signUp);
-  return ctx.messages.sendCode(pool, channel, code);
+  const issued = await issueCode(ctx, pool.id, user.id, `signUp:${channel.attribute}`, channel.to, CODE_TTL.signUp);
+  return ctx.messages.sendCode(pool, channel, issued);
 }
 
 /** The client, the username and the user it names, for the unsigned per-user operations. */
-async function namedUser(ctx: Ctx, input: Input) {
+async function namedUser(ctx: Ctx, input: { ClientId: string; Username: string; SecretHash?: string }) {
   const { pool, client } = await clientOf(ctx, input);
-  const login = input.str('Username', usernameRule);
-  checkSecretHash(client, login, input.optStr('SecretHash', { max: 128 }));
+  const login = input.Username;
+  checkSecretHash(client, login, input.SecretHash);
   return { pool, client, login, user: await findUser(ctx, pool, login) };
 }
 
 /** For a user who does not exist: a client hiding users gets `hidden` (a fake answer, or an error); others learn the truth. */
-function noSuchUser<T>(client: LoadedClient, hidden: T | Error): T {
+function noSuchUser<T>(client: LoadedClient, hidden: T | Error | (() => Promise<T>)): T | Promise<T> {
   if (!hidesUsers(client)) throw new UserNotFoundException('Username/client id combination not found.');
   if (hidden instanceof Error) throw hidden;
-  return hidden;
+  return typeof hidden === 'function' ? (hidden as () => Promise<T>)() : hidden;
 }
 
-publicOp('SignUp', async (ctx, input) => {
+op('SignUp', async (ctx, input) => {
   const { pool, client } = await clientOf(ctx, input);
   // A sign-up spends the caller's sign-up allowance, and its code allowance when the pool sends a code.
   await throttle(ctx, client.id, pool.config.AutoVerifiedAttributes?.length ? ['signUp', 'codes'] : ['signUp']);
-  const login = input.str('Username', usernameRule);
-  const password = input.optStr('Password', { max: 256 });
-  const given = input.optAttributes('UserAttributes') ?? [];
-  checkSecretHash(client, login, input.optStr('SecretHash', { max: 128 }));
+  const login = input.Username;
+  const password = input.Password;
+  const given = input.UserAttributes ?? [];
+  checkSecretHash(client, login, input.SecretHash);
   if (pool.config.AdminCreateUserConfig?.AllowAdminCreateUserOnly) throw new NotAuthorizedException('SignUp is not permitted for this user pool');
   if (!password && !allowsPasswordlessSignUp(pool)) throw new InvalidParameterException('A password is required to sign up: this pool has no passwordless sign-in (EMAIL_OTP or SMS_OTP).');
   // People cannot vouch for their own email or phone: verification comes from the code.
@@ -102,7 +130,8 @@ publicOp('SignUp', async (ctx, input) => {
   try {
     delivery = await sendSignUpCode(ctx, pool, user);
   } catch (e) {
-    // No half-made account: without its code nobody could confirm it.
+    // No half-made account: without its code nobody could confirm it. (The code is only stored with
+    // its message; a message that fails to go out later is retried, not undone.)
     await ctx.repo.deleteUser(pool.id, sub);
     throw e;
   }
@@ -110,10 +139,10 @@ publicOp('SignUp', async (ctx, input) => {
   return { UserConfirmed: false, UserSub: sub, ...(delivery ? { CodeDeliveryDetails: delivery } : {}) };
 });
 
-publicOp('ConfirmSignUp', async (ctx, input) => {
+op('ConfirmSignUp', async (ctx, input) => {
   const { pool, client, login, user } = await namedUser(ctx, input);
-  const code = input.str('ConfirmationCode', codeRule);
-  if (!user) return noSuchUser(client, hidesUsers(client) ? await useCodeOfNobody(ctx, pool.id, lookupKey(pool, login), 'signUp') : noCodeForUnknownUser());
+  const code = input.ConfirmationCode;
+  if (!user) return noSuchUser<never>(client, hidesUsers(client) ? await useCodeOfNobody(ctx, pool.id, lookupKey(pool, login), 'signUp') : noCodeForUnknownUser());
   if (user.status !== 'UNCONFIRMED') throw new NotAuthorizedException(`User cannot be confirmed. Current status is ${user.status}`);
   const channel = signUpChannel(pool, user);
   const attribute = channel?.attribute ?? 'email';
@@ -129,34 +158,38 @@ publicOp('ConfirmSignUp', async (ctx, input) => {
   return { Session };
 });
 
-publicOp('ResendConfirmationCode', async (ctx, input) => {
+op('ResendConfirmationCode', async (ctx, input) => {
   const { pool, client, login, user } = await namedUser(ctx, input);
   await throttle(ctx, client.id, ['codes']);
-  if (!user) return noSuchUser(client, await simulatedCodeDelivery(ctx, pool, login, 'signUp'));
+  if (!user) return noSuchUser(client, () => simulatedCodeDelivery(ctx, pool, login, 'signUp', 'ResendCode'));
   if (user.status !== 'UNCONFIRMED') throw new InvalidParameterException('User is already confirmed.');
   const delivery = await sendSignUpCode(ctx, pool, user);
-  if (!delivery) throw new InvalidParameterException('Auto verification not turned on.');
+  if (!delivery) throw noAutoVerification();
   await recordAuthEvent(ctx, user, 'ResendCode', 'Pass');
   return { CodeDeliveryDetails: delivery };
 });
 
-publicOp('ForgotPassword', async (ctx, input) => {
+op('ForgotPassword', async (ctx, input) => {
   const { pool, client, login, user } = await namedUser(ctx, input);
   await throttle(ctx, client.id, ['recovery', 'codes']);
-  if (!user) return noSuchUser(client, await simulatedCodeDelivery(ctx, pool, login, 'forgotPassword'));
+  // Decided by the pool alone, before the user is looked at: every username hears the same.
+  if (pool.config.AccountRecoverySetting?.RecoveryMechanisms?.some((m) => m.Name === 'admin_only')) {
+    throw new NotAuthorizedException('Contact administrator to reset password.');
+  }
+  if (!user) return noSuchUser(client, () => simulatedCodeDelivery(ctx, pool, login, 'forgotPassword', 'ForgotPassword'));
   if (!user.enabled) throw new NotAuthorizedException('User is disabled.');
   const channel = recoveryChannel(pool, user);
-  if (!channel) throw new InvalidParameterException('Cannot reset password for the user as there is no registered/verified email or phone_number');
-  const code = await issueCode(ctx, pool.id, user.id, 'forgotPassword', channel.to, CODE_TTL.forgotPassword);
-  const delivery = await ctx.messages.sendCode(pool, channel, code);
+  if (!channel) throw noRecoveryChannel();
+  const issued = await issueCode(ctx, pool.id, user.id, 'forgotPassword', channel.to, CODE_TTL.forgotPassword);
+  const delivery = await ctx.messages.sendCode(pool, channel, issued);
   await recordAuthEvent(ctx, user, 'ForgotPassword', 'InProgress');
   return { CodeDeliveryDetails: delivery };
 });
 
-publicOp('ConfirmForgotPassword', async (ctx, input) => {
+op('ConfirmForgotPassword', async (ctx, input) => {
   const { pool, client, login, user } = await namedUser(ctx, input);
-  const code = input.str('ConfirmationCode', codeRule);
-  const password = input.str('Password', { max: 256 });
+  const code = input.ConfirmationCode;
+  const password = input.Password;
   await throttle(ctx, client.id, ['recovery']);
   // The policy is checked before the user is looked at, so a weak password tells nothing about who exists.
   checkPassword(password, passwordPolicy(pool));
@@ -164,9 +197,8 @@ publicOp('ConfirmForgotPassword', async (ctx, input) => {
     // Nobody by that name: the work a real user's wrong code costs (sealing the new password, the code
     // lookup and guess, the auth event), the same answer.
     sealPassword(ctx, pool, { id: '', username: login }, password, false);
-    const key = lookupKey(pool, login);
-    const e = await useCodeOfNobody(ctx, pool.id, key, 'forgotPassword');
-    await recordUnknownLoginEvent(ctx, pool.id, unknownLoginKey(ctx, pool.id, key), 'ForgotPassword');
+    const e = await useCodeOfNobody(ctx, pool.id, lookupKey(pool, login), 'forgotPassword');
+    await recordDecoyEvent(ctx, pool, login, 'ForgotPassword', 'Fail');
     throw e;
   }
   if (!user) return noSuchUser(client, noCodeForUnknownUser());

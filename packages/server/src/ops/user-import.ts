@@ -1,37 +1,32 @@
 // Cognito's user import jobs: GetCSVHeader, CreateUserImportJob, StartUserImportJob,
 // DescribeUserImportJob, ListUserImportJobs, StopUserImportJob. See domain/user-import.ts.
 import crypto from 'node:crypto';
-import { adminOp } from '../wire/operations.js';
+import { op } from '../wire/operations.js';
 import { InvalidParameterException, ResourceNotFoundException } from '../errors.js';
 import type { Ctx } from '../domain/context.js';
-import type { Input } from '../wire/input.js';
 import type { LoadedPool } from '../domain/pools.js';
 import type { ImportJob } from '../storage/repository.js';
 import { csvHeader, importRunner, loadImportJob, userImportJobType } from '../domain/user-import.js';
-import { poolOf } from './common.js';
-import { pageCursor, pageToken } from '../domain/pool-config.js';
+import { pageCursor, pageToken, poolOf } from './common.js';
 
-const jobIdRule = { max: 55, pattern: /^import-[0-9a-zA-Z-]+$/ };
-
-async function jobOf(ctx: Ctx, pool: LoadedPool, input: Input): Promise<ImportJob> {
-  const id = input.str('JobId', jobIdRule);
+async function jobOf(ctx: Ctx, pool: LoadedPool, input: { JobId: string }): Promise<ImportJob> {
+  const id = input.JobId;
   const job = await loadImportJob(ctx, id);
   if (!job || job.pool_id !== pool.id) throw new ResourceNotFoundException(`Import job ${id} does not exist.`);
   return job;
 }
 
-adminOp('GetCSVHeader', async (ctx, input) => {
+op('GetCSVHeader', async (ctx, input) => {
   const pool = await poolOf(ctx, input);
   return { UserPoolId: pool.id, CSVHeader: csvHeader(pool) };
 });
 
-adminOp('CreateUserImportJob', async (ctx, input) => {
+op('CreateUserImportJob', async (ctx, input) => {
   const pool = await poolOf(ctx, input);
-  const name = input.str('JobName', { max: 128, pattern: /^[\w\s+=,.@-]+$/ });
+  const name = input.JobName;
   // Cognito writes the job's log to CloudWatch with this role; here the log is the server's. Any value is taken.
-  const roleArn = input.str('CloudWatchLogsRoleArn', { max: 2048 });
-  const hashing = input.optStr('PasswordHashingAlgorithm', { oneOf: ['BCRYPT', 'SCRYPT', 'ARGON2ID', 'PBKDF2_SHA256'] });
-  if (hashing) throw new InvalidParameterException('Importing password hashes is not supported: imported users reset their password.');
+  const roleArn = input.CloudWatchLogsRoleArn;
+  if (input.PasswordHashingAlgorithm) throw new InvalidParameterException('Importing password hashes is not supported: imported users reset their password.');
   const now = ctx.now();
   const job: ImportJob = {
     id: `import-${crypto.randomBytes(10).toString('hex')}`, pool_id: pool.id, name, role_arn: roleArn, status: 'Created',
@@ -42,7 +37,7 @@ adminOp('CreateUserImportJob', async (ctx, input) => {
   return { UserImportJob: userImportJobType(ctx, job) };
 });
 
-adminOp('StartUserImportJob', async (ctx, input) => {
+op('StartUserImportJob', async (ctx, input) => {
   const pool = await poolOf(ctx, input);
   const job = await jobOf(ctx, pool, input);
   if (job.status !== 'Created') throw new InvalidParameterException(`Import job ${job.id} cannot be started: its status is ${job.status}.`);
@@ -61,18 +56,17 @@ adminOp('StartUserImportJob', async (ctx, input) => {
   return { UserImportJob: userImportJobType(ctx, { ...job, status: 'Pending', started_at: now, updated_at: now }) };
 });
 
-adminOp('DescribeUserImportJob', async (ctx, input) => {
+op('DescribeUserImportJob', async (ctx, input) => {
   const pool = await poolOf(ctx, input);
   return { UserImportJob: userImportJobType(ctx, await jobOf(ctx, pool, input)) };
 });
 
-adminOp('ListUserImportJobs', async (ctx, input) => {
+op('ListUserImportJobs', async (ctx, input) => {
   const pool = await poolOf(ctx, input);
-  const limit = input.optInt('MaxResults', 1, 60);
-  if (limit === undefined) throw new InvalidParameterException("1 validation error detected: Value null at 'maxResults' failed to satisfy constraint: Member must not be null");
+  const limit = input.MaxResults;
   let after: string | undefined;
   try {
-    after = pageCursor(input, 'PaginationToken');
+    after = pageCursor(input.PaginationToken, 'PaginationToken');
     if (after !== undefined && !/^[0-9]{1,15}:import-[0-9a-zA-Z-]+$/.test(after)) throw new Error('bad token');
   } catch {
     throw new InvalidParameterException('Invalid pagination token');
@@ -84,7 +78,7 @@ adminOp('ListUserImportJobs', async (ctx, input) => {
   };
 });
 
-adminOp('StopUserImportJob', async (ctx, input) => {
+op('StopUserImportJob', async (ctx, input) => {
   const pool = await poolOf(ctx, input);
   let job = await jobOf(ctx, pool, input);
   // A Pending job has no runner yet and stops at once; a running one stops after its current batch.

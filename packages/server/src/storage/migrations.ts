@@ -167,17 +167,26 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
       await db.schema.alterTable('users').addColumn('pending_attributes', 'text').execute();
     },
   },
-  '0011_login_events': {
-    // Failures of logins that name no user are kept as a user's auth events are (newest 100 per
-    // login, a day): the same statements as a real user's failure, so timing does not tell them apart.
+  '0010_durable_outbox': {
+    // Messages leave the request: each is sealed under the master key and delivered after the answer
+    // by whichever process claims it. The old table held plaintext codes, so its rows go with it.
+    // Decoys are the writes an unknown user's code request makes in place of a real user's code and
+    // auth event (which need a user); nobody reads them and the sweep deletes them.
     async up(db: Kysely<any>) {
-      await db.schema.createTable('login_events').addColumn('id', 'text', (c) => c.primaryKey())
-        .addColumn('pool_id', 'text', (c) => c.notNull()).addColumn('login_key', 'text', (c) => c.notNull())
-        .addColumn('event_type', 'text', (c) => c.notNull()).addColumn('response', 'text', (c) => c.notNull())
-        .addColumn('challenges', 'text', (c) => c.notNull()).addColumn('ip', 'text')
-        .addColumn('created_at', 'bigint', (c) => c.notNull()).execute();
-      await db.schema.createIndex('login_events_login').on('login_events').columns(['login_key', 'created_at', 'id']).execute();
-      await db.schema.createIndex('login_events_created').on('login_events').column('created_at').execute();
+      const ms = 'bigint' as const;
+      const req = (c: any) => c.notNull();
+      await db.schema.dropTable('outbox').execute();
+      await db.schema.createTable('outbox').addColumn('id', 'text', (c) => c.primaryKey()).addColumn('pool_id', 'text', req)
+        .addColumn('channel', 'text', req).addColumn('state', 'text', req).addColumn('sealed', 'text', req)
+        .addColumn('attempts', 'integer', req).addColumn('due_at', ms, req).addColumn('created_at', ms, req).execute();
+      await db.schema.createIndex('outbox_due').on('outbox').columns(['state', 'due_at']).execute();
+      // Shaped as codes and auth_events are, so writing one costs what writing those does: a key to
+      // check on insert (the pool, where theirs is the user), and one index besides the primary key.
+      await db.schema.createTable('decoys').addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('pool_id', 'text', (c) => c.notNull().references('pools.id').onDelete('cascade'))
+        .addColumn('subject', 'text', req).addColumn('kind', 'text', req).addColumn('data', 'text', req)
+        .addColumn('expires_at', ms, req).addColumn('created_at', ms, req).execute();
+      await db.schema.createIndex('decoys_subject').on('decoys').columns(['subject', 'kind', 'created_at', 'id']).execute();
     },
   },
   '0013_webauthn_credentials': {

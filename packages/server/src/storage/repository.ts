@@ -1,7 +1,7 @@
 import { Kysely, sql, type RawBuilder, type Selectable, type Insertable, type Updateable } from 'kysely';
 import type { Database, PoolTable, ClientTable, UserTable, GroupTable, CodeTable, AuthSessionTable, RefreshTokenTable, OutboxTable, PoolKeyTable } from './schema.js';
 import type { ImportJobTable, ImportChunkTable } from './schema.js';
-import type { AuthEventTable, LoginEventTable, WebAuthnCredentialTable } from './schema.js';
+import type { AuthEventTable, DecoyTable, WebAuthnCredentialTable } from './schema.js';
 export type AuthEvent = Selectable<AuthEventTable>;
 
 export type Pool = Selectable<PoolTable>;
@@ -31,7 +31,8 @@ export interface Repository {
 
   createPool(pool: Insertable<PoolTable>, key: Insertable<PoolKeyTable>): Promise<void>;
   getPool(id: string): Promise<Pool | undefined>;
-  updatePool(id: string, patch: Updateable<PoolTable>): Promise<void>;
+  /** With `ifConfig`, only while the stored config is exactly that text (false when another write came first). */
+  updatePool(id: string, patch: Updateable<PoolTable>, ifConfig?: string): Promise<boolean>;
   deletePool(id: string): Promise<boolean>;
   listPools(limit: number, after?: string): Promise<Page<Pool>>;
   getPoolKeys(poolId: string): Promise<PoolKey[]>;
@@ -49,6 +50,8 @@ export interface Repository {
   updateUser(poolId: string, id: string, patch: Updateable<UserTable>): Promise<void>;
   deleteUser(poolId: string, id: string): Promise<boolean>;
   listUsers(poolId: string, filter: UserFilter | undefined, limit: number, after?: string): Promise<Page<UserRow>>;
+  /** How many users a pool has, counted on an index alone (no table rows are read). */
+  countUsers(poolId: string): Promise<number>;
   /**
    * Counts a sign-in attempt before its password is compared, unless the user is locked, in one
    * conditional statement: false when locked (nothing counted). The count that reaches
@@ -70,8 +73,15 @@ export interface Repository {
   listGroupsForUser(poolId: string, userId: string, limit: number, after?: string): Promise<Page<Group>>;
   listUsersInGroup(poolId: string, groupName: string, limit: number, after?: string): Promise<Page<UserRow>>;
 
-  /** Stores a new code and retires any earlier live code of the same purpose for the user. */
-  putCode(code: Insertable<CodeTable>): Promise<void>;
+  /**
+   * Stores a new code and retires any earlier live code of the same purpose for the user; with
+   * `message`, queues it in the same transaction, so a code is never stored without its message.
+   */
+  putCode(code: Insertable<CodeTable>, message?: Insertable<OutboxTable>): Promise<void>;
+  /** For a user who does not exist: the same statements as putCode, on decoy rows. */
+  putDecoyCode(decoy: Insertable<DecoyTable>, message: Insertable<OutboxTable>): Promise<void>;
+  /** For a user who does not exist: the same statements as addAuthEvent, on decoy rows. */
+  addDecoyEvent(decoy: Insertable<DecoyTable>, keep: number, slack: number): Promise<void>;
   getLiveCode(userId: string, purpose: string, now: number): Promise<Code | undefined>;
   /**
    * One guess at a code, counted and compared in one conditional statement: 'used' when `codeHmac`
@@ -106,9 +116,19 @@ export interface Repository {
   isTokenFamilyLive(originJti: string, now: number): Promise<boolean>;
 
   addOutbox(message: Insertable<OutboxTable>): Promise<void>;
+  /** The newest messages still in the outbox (kept or waiting to be sent), newest first. */
   listOutbox(limit: number): Promise<OutboxMessage[]>;
+  /**
+   * Takes up to `limit` pending messages that are due, each by a conditional update that counts the
+   * attempt and moves due_at to `leaseUntil`: of several processes, exactly one gets each message.
+   */
+  claimOutbox(now: number, leaseUntil: number, limit: number): Promise<OutboxMessage[]>;
+  /** Deletes a message (sent, or given up). */
+  deleteOutbox(id: string): Promise<void>;
+  /** Makes a claimed message due again at `dueAt`, if the claim that counted attempt `attempts` still holds it. */
+  retryOutbox(id: string, attempts: number, dueAt: number): Promise<boolean>;
 
-  /** Deletes expired sessions, codes and refresh tokens. */
+  /** Deletes expired sessions, codes, refresh tokens and decoys. */
   sweep(now: number): Promise<void>;
 
   // ---- User import jobs (bulk CSV import; see domain/user-import.ts) ----
@@ -153,8 +173,6 @@ export interface Repository {
   sweepCounters(now: number): Promise<void>;
   /** Stores an auth event; once the user has more than keep + slack, drops all but the newest `keep`. */
   addAuthEvent(event: Insertable<AuthEventTable>, keep: number, slack: number): Promise<void>;
-  /** The same for a login that names no user, under its key: the same statements as addAuthEvent. */
-  addLoginEvent(event: Insertable<LoginEventTable>, keep: number, slack: number): Promise<void>;
   /** A user's auth events, newest first; `after` is the `next` of the page before (`<created_at>:<id>`). */
   listAuthEvents(userId: string, limit: number, keep: number, after?: string): Promise<Page<AuthEvent>>;
 
@@ -234,7 +252,11 @@ export class KyselyRepository implements Repository {
     });
   }
   getPool(id: string) { return this.db.selectFrom('pools').selectAll().where('id', '=', id).executeTakeFirst(); }
-  async updatePool(id: string, patch: Updateable<PoolTable>) { await this.db.updateTable('pools').set(patch).where('id', '=', id).execute(); }
+  async updatePool(id: string, patch: Updateable<PoolTable>, ifConfig?: string) {
+    let q = this.db.updateTable('pools').set(patch).where('id', '=', id);
+    if (ifConfig !== undefined) q = q.where('config', '=', ifConfig);
+    return Number((await q.executeTakeFirst()).numUpdatedRows) > 0;
+  }
   async deletePool(id: string) {
     // Challenge sessions have no foreign key; everything else cascades from the pool and its users.
     return this.db.transaction().execute(async (tx) => {
@@ -320,6 +342,11 @@ export class KyselyRepository implements Repository {
     }
     return page(await q.execute(), limit, (u) => u.username_key);
   }
+  async countUsers(poolId: string) {
+    // (pool_id, username_key) covers the condition: SQLite and PostgreSQL count from the index.
+    const row = await this.db.selectFrom('users').select((eb) => eb.fn.countAll<number | string>().as('n')).where('pool_id', '=', poolId).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
   private filterColumn(attribute: string) {
     const pg = this.dialect === 'postgres';
     // Prefix filters are ranges; PostgreSQL compares bytewise ("C") as SQLite does, whatever the database collation.
@@ -394,11 +421,24 @@ export class KyselyRepository implements Repository {
     return page(await q.execute(), limit, (u) => u.username_key);
   }
 
-  async putCode(code: Insertable<CodeTable>) {
+  async putCode(code: Insertable<CodeTable>, message?: Insertable<OutboxTable>) {
     await this.db.transaction().execute(async (tx) => {
       await tx.deleteFrom('codes').where('user_id', '=', code.user_id).where('purpose', '=', code.purpose).execute();
       await tx.insertInto('codes').values(code).execute();
+      if (message) await tx.insertInto('outbox').values(message).execute();
     });
+  }
+  async putDecoyCode(decoy: Insertable<DecoyTable>, message: Insertable<OutboxTable>) {
+    await this.db.transaction().execute(async (tx) => {
+      await tx.deleteFrom('decoys').where('subject', '=', decoy.subject).where('kind', '=', decoy.kind).execute();
+      await tx.insertInto('decoys').values(decoy).execute();
+      await tx.insertInto('outbox').values(message).execute();
+    });
+  }
+  async addDecoyEvent(decoy: Insertable<DecoyTable>, keep: number, slack: number) {
+    // addAuthEvent's statements, on the decoy's subject and kind.
+    await this.db.insertInto('decoys').values(decoy).execute();
+    await this.trimNewest('decoys', { subject: decoy.subject, kind: decoy.kind }, keep, slack);
   }
   getLiveCode(userId: string, purpose: string, now: number) {
     return this.db.selectFrom('codes').selectAll().where('user_id', '=', userId).where('purpose', '=', purpose)
@@ -485,14 +525,34 @@ export class KyselyRepository implements Repository {
   }
 
   async addOutbox(message: Insertable<OutboxTable>) { await this.db.insertInto('outbox').values(message).execute(); }
-  listOutbox(limit: number) { return this.db.selectFrom('outbox').selectAll().orderBy('created_at', 'desc').limit(limit).execute(); }
+  listOutbox(limit: number) {
+    return this.db.selectFrom('outbox').selectAll().where('state', 'in', ['kept', 'pending']).orderBy('created_at', 'desc').orderBy('id').limit(limit).execute();
+  }
+  async claimOutbox(now: number, leaseUntil: number, limit: number) {
+    const due = await this.db.selectFrom('outbox').selectAll().where('state', '=', 'pending').where('due_at', '<=', now)
+      .orderBy('due_at').limit(limit).execute();
+    const claimed: OutboxMessage[] = [];
+    for (const m of due) {
+      // Compare-and-set on the attempt count read: every claim raises it, so two claimers never both match.
+      const r = await this.db.updateTable('outbox').set({ attempts: m.attempts + 1, due_at: leaseUntil })
+        .where('id', '=', m.id).where('state', '=', 'pending').where('attempts', '=', m.attempts).where('due_at', '<=', now).executeTakeFirst();
+      if (Number(r.numUpdatedRows) === 1) claimed.push({ ...m, attempts: m.attempts + 1, due_at: leaseUntil });
+    }
+    return claimed;
+  }
+  async deleteOutbox(id: string) { await this.db.deleteFrom('outbox').where('id', '=', id).execute(); }
+  async retryOutbox(id: string, attempts: number, dueAt: number) {
+    const r = await this.db.updateTable('outbox').set({ due_at: dueAt }).where('id', '=', id).where('state', '=', 'pending').where('attempts', '=', attempts).executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
 
   async sweep(now: number) {
+    await this.db.deleteFrom('decoys').where('expires_at', '<', now).execute();
+    await this.db.deleteFrom('outbox').where('state', '=', 'decoy').where('due_at', '<', now).execute();
     await this.db.deleteFrom('auth_sessions').where('expires_at', '<', now).execute();
     await this.db.deleteFrom('codes').where('expires_at', '<', now - 86_400_000).execute();
     await this.db.deleteFrom('refresh_tokens').where('expires_at', '<', now).execute();
     await this.db.deleteFrom('login_failures').where('expires_at', '<', now).execute();
-    await this.db.deleteFrom('login_events').where('created_at', '<', now - 86_400_000).execute();
   }
 
   // ---- User import jobs (bulk CSV import; see domain/user-import.ts) ----
@@ -635,21 +695,21 @@ export class KyselyRepository implements Repository {
   }
   async sweepCounters(now: number) { await this.db.deleteFrom('rate_counters').where('expires_at', '<', now).execute(); }
   async addAuthEvent(event: Insertable<AuthEventTable>, keep: number, slack: number) {
-    await this.addEvent('auth_events', 'user_id', event.user_id, event, keep, slack);
+    await this.db.insertInto('auth_events').values(event).execute();
+    await this.trimNewest('auth_events', { user_id: event.user_id }, keep, slack);
   }
-  async addLoginEvent(event: Insertable<LoginEventTable>, keep: number, slack: number) {
-    await this.addEvent('login_events', 'login_key', event.login_key, event, keep, slack);
-  }
-  private async addEvent(table: 'auth_events' | 'login_events', column: 'user_id' | 'login_key', subject: string, event: object, keep: number, slack: number) {
-    // The two tables share their shape but for the subject column; Kysely cannot type a table chosen at run time.
-    const db = this.db as unknown as Kysely<Record<string, { id: string; created_at: number; subject: string }>>;
-    const newest = () => db.selectFrom(table).where(column as 'subject', '=', subject).orderBy('created_at', 'desc').orderBy('id', 'desc');
-    await db.insertInto(table).values(event as never).execute();
-    // Once the subject has more than keep + slack events, one statement drops all but the newest `keep`:
-    // deleting in batches writes far less than deleting one row per event (SQLite needs a LIMIT before OFFSET; -1 is none).
+  /**
+   * Once the rows matching `where` number more than keep + slack, one statement drops all but the newest
+   * `keep`: deleting in batches writes far less than one row per insert (SQLite needs a LIMIT before OFFSET; -1 is none).
+   */
+  private async trimNewest(table: 'auth_events' | 'decoys', where: Record<string, string>, keep: number, slack: number) {
+    // Kysely cannot type a table chosen at run time; both have id and created_at.
+    const db = this.db as unknown as Kysely<Record<string, Record<string, string | number>>>;
+    const matching = <Q extends { where: (c: string, op: '=', v: string) => Q }>(q: Q) => Object.entries(where).reduce((acc, [c, v]) => acc.where(c, '=', v), q);
+    const newest = () => matching(db.selectFrom(table)).orderBy('created_at', 'desc').orderBy('id', 'desc');
     let older = newest().select('id');
     if (this.dialect === 'sqlite') older = older.limit(-1);
-    await db.deleteFrom(table).where(column as 'subject', '=', subject).where('id', 'in', older.offset(keep))
+    await matching(db.deleteFrom(table)).where('id', 'in', older.offset(keep))
       .where((eb) => eb.exists(newest().select('id').limit(1).offset(keep + slack))).execute();
   }
   private newestEvents(userId: string) {

@@ -30,7 +30,14 @@ export interface UserGroupTable { pool_id: string; group_name: string; user_id: 
 export interface CodeTable { id: string; pool_id: string; user_id: string; purpose: string; code_hmac: string; attempts: number; expires_at: number; consumed_at: number | null; created_at: number }
 export interface AuthSessionTable { id: string; pool_id: string; client_id: string; user_id: string | null; state: string; attempts: number; expires_at: number; consumed_at: number | null; created_at: number }
 export interface RefreshTokenTable { token_hash: string; origin_jti: string; pool_id: string; client_id: string; user_id: string; auth_time: number; expires_at: number; revoked_at: number | null; rotated_at: number | null; created_at: number }
-export interface OutboxTable { id: string; pool_id: string; channel: string; destination: string; subject: string | null; body: string; created_at: number }
+/**
+ * A message to send: `sealed` is its destination, subject and text, encrypted and bound to the row.
+ * state: pending (a transport will send it), kept (development outbox: no transport), decoy (never sent).
+ * A pending message may be claimed once due_at has passed; a claim pushes due_at a lease ahead.
+ */
+export interface OutboxTable { id: string; pool_id: string; channel: string; state: string; sealed: string; attempts: number; due_at: number; created_at: number }
+/** What an unknown user's code request writes instead of a code and an auth event; swept once expired. */
+export interface DecoyTable { id: string; pool_id: string; subject: string; kind: string; data: string; expires_at: number; created_at: number }
 // Bulk user import (CSV). A job's file is kept in the database in chunks so any process can run it;
 // rows_done and the counts advance in the same transaction as the users they count.
 export interface ImportJobTable {
@@ -50,8 +57,6 @@ export interface RateCounterTable { key: string; hits: number; expires_at: numbe
 /** One entry of a user's auth history (AdminListUserAuthEvents); challenges is JSON. */
 /** Failed sign-ins of a login that names no user (see users.failed_attempts for real ones). */
 export interface LoginFailureTable { key: string; failed_attempts: number; locked_until: number; expires_at: number }
-/** A failed sign-in or recovery of a login that names no user, keyed by an HMAC of the login (never the login itself). */
-export interface LoginEventTable { id: string; pool_id: string; login_key: string; event_type: string; response: string; challenges: string; ip: string | null; created_at: number }
 export interface AuthEventTable { id: string; pool_id: string; user_id: string; event_type: string; response: string; challenges: string; ip: string | null; created_at: number }
 
 /** One sign-in key of a user (username, email, phone or preferred_username), unique per pool across kinds. */
@@ -74,12 +79,12 @@ export interface Database {
   auth_sessions: AuthSessionTable;
   refresh_tokens: RefreshTokenTable;
   outbox: OutboxTable;
+  decoys: DecoyTable;
   import_jobs: ImportJobTable;
   import_chunks: ImportChunkTable;
   rate_counters: RateCounterTable;
   auth_events: AuthEventTable;
   login_failures: LoginFailureTable;
   login_keys: LoginKeyTable;
-  login_events: LoginEventTable;
   webauthn_credentials: WebAuthnCredentialTable;
 }

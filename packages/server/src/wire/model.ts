@@ -166,6 +166,35 @@ export class CompiledModel {
     if (out.length) throw new InvalidParameterException(validationMessage(out));
   }
 
+  /**
+   * The request as its handler takes it (typed by src/shapes.ts): validated as validateInput does,
+   * then copied with only the members the model has and no nulls (Cognito reads null as absent).
+   */
+  readInput(operation: string, body: Json): Json {
+    this.validateInput(operation, body);
+    const op = this.operation(operation);
+    return op?.input ? this.clean(op.input.shape, body) : {};
+  }
+
+  private clean(shapeName: string, v: Json): Json {
+    const { shape } = this.shape(shapeName);
+    if (shape.type === 'structure' && !shape.document) {
+      const obj = v as Record<string, Json>;
+      const out: Record<string, Json> = {};
+      for (const [member, ref] of Object.entries(shape.members ?? {})) {
+        const x = Object.hasOwn(obj, member) ? obj[member] : undefined;
+        if (x !== undefined && x !== null) out[member] = this.clean(ref.shape, x);
+      }
+      return out;
+    }
+    if (shape.type === 'list') return (v as Json[]).map((x) => this.clean(shape.member!.shape, x));
+    if (shape.type === 'map') {
+      // fromEntries defines own properties, so a key such as __proto__ stays a key.
+      return Object.fromEntries(Object.entries(v as Record<string, Json>).filter(([, x]) => x !== null).map(([k, x]) => [k, this.clean(shape.value!.shape, x)]));
+    }
+    return v;
+  }
+
   private walk(shapeName: string, v: Json, at: string, hiddenAbove: boolean, out: Violation[]) {
     const { shape, regex, enumSet } = this.shape(shapeName);
     const hidden = hiddenAbove || shape.sensitive === true;
@@ -348,6 +377,18 @@ function validationMessage(vs: Violation[]): string {
   const head = vs.length === 1 ? '1 validation error detected' : `${vs.length} validation errors detected`;
   const parts = vs.slice(0, MAX_LISTED_VIOLATIONS).map((x) => `Value ${x.hidden ? '' : x.value === null ? 'null ' : `'${show(x.value)}' `}at '${x.path}' failed to satisfy constraint: ${x.rule}`);
   return `${head}: ${parts.join('; ')}`;
+}
+
+/** A request body: a JSON object (an empty body is `{}`), else SerializationException. */
+export function parseBody(body: Buffer): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = body.length ? JSON.parse(body.toString('utf8')) : {};
+  } catch {
+    throw new SerializationException('Request body is not valid JSON');
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new SerializationException('Request body must be a JSON object');
+  return v as Record<string, unknown>;
 }
 
 let loaded: CompiledModel | undefined;

@@ -7,17 +7,18 @@ import { lookupKey, type LoadedClient, type LoadedPool } from '../pools.js';
 import { parseUser, type User } from '../users.js';
 import { safeEqual } from '../secrets.js';
 import type { AuthenticationResult } from '../tokens.js';
+import type { AuthFactorType, ChallengeNameType } from '../../shapes.js';
 import type { OpenSession, SessionState } from '../sessions.js';
 
 export { createSession, openSession, consumeSession, invalidSession, sessionIdOf, type OpenSession, type SessionState } from '../sessions.js';
 
 /** What InitiateAuth and RespondToAuthChallenge answer: a challenge with its session, or tokens. */
 export interface ChallengeAnswer {
-  ChallengeName?: string;
+  ChallengeName?: ChallengeNameType;
   Session?: string;
   ChallengeParameters: Record<string, string>;
   AuthenticationResult?: AuthenticationResult;
-  AvailableChallenges?: string[];
+  AvailableChallenges?: ChallengeNameType[];
 }
 
 /** Where a sign-in happens. */
@@ -64,7 +65,7 @@ export interface ChallengeModule<S extends SessionState = SessionState> {
 export interface FirstFactor {
   readonly name: string;
   /** The pool's AllowedFirstAuthFactors entry that enables it. */
-  readonly poolFactor: string;
+  readonly poolFactor: AuthFactorType;
   /**
    * Whether the user can sign in with it now (has a password, a verified email, a passkey...). For
    * a login that names no user (`user` undefined), whether a stand-in for it would: stable per

@@ -15,6 +15,7 @@ import { passwordFactor, verifyPasswordFactor } from './password.js';
 import { passwordVerifier, srpFactor, startPasswordVerifier } from './password-verifier.js';
 import { newPasswordRequired } from './new-password-required.js';
 import { selectChallenge, startSelectChallenge } from './select-challenge.js';
+import type { ChallengeNameType } from '../../shapes.js';
 import { proveBySignUpSession } from './sign-up-session.js';
 import { emailOtpChallenge, emailOtpFactor, smsOtpChallenge, smsOtpFactor } from './sign-in-code.js';
 import { webAuthnChallenge, webAuthnFactor, type WebAuthnState } from './web-authn.js';
@@ -74,9 +75,10 @@ function startFirstFactor(sc: SignIn, factor: string, login: string, params: Res
 }
 
 /** The first factors the pool allows, in the order SELECT_CHALLENGE offers them (PASSWORD stands for both password forms). */
-function offeredFactors(pool: LoadedPool): string[] {
+function offeredFactors(pool: LoadedPool): ChallengeNameType[] {
   const allowed = allowedFirstFactors(pool);
-  return allowed.includes('PASSWORD') ? ['PASSWORD', 'PASSWORD_SRP', ...allowed.filter((f) => f !== 'PASSWORD')] : allowed;
+  // The pool's first factors are challenge names too (CreateUserPool keeps SOFTWARE_TOKEN out of them).
+  return (allowed.includes('PASSWORD') ? ['PASSWORD', 'PASSWORD_SRP', ...allowed.filter((f) => f !== 'PASSWORD')] : allowed) as ChallengeNameType[];
 }
 
 /**
@@ -84,9 +86,9 @@ function offeredFactors(pool: LoadedPool): string[] {
  * names no user gets a stand-in's, stable per login; so does a user who can use none (an
  * unconfirmed account without a password), as an empty list would tell them apart.
  */
-async function availableFactors(sc: SignIn, user: User | undefined, login: string): Promise<string[]> {
+async function availableFactors(sc: SignIn, user: User | undefined, login: string): Promise<ChallengeNameType[]> {
   const pick = async (who: User | undefined) => {
-    const out: string[] = [];
+    const out: ChallengeNameType[] = [];
     for (const name of offeredFactors(sc.pool)) if (await firstFactors.get(name)?.availableTo(sc, who, login)) out.push(name);
     return out;
   };
@@ -123,7 +125,7 @@ const flows = new Map<string, Flow>([
     if (!user && !hidesUsers(sc.client)) throw new UserNotFoundException('User does not exist.');
     const options = await availableFactors(sc, user, login);
     // A preferred factor this user cannot use falls back to the choice of those they can.
-    if (preferred && options.includes(preferred)) return startFirstFactor(sc, preferred, login, params);
+    if (preferred && (options as string[]).includes(preferred)) return startFirstFactor(sc, preferred, login, params);
     return answered(await startSelectChallenge(sc, login, options));
   }],
   ['CUSTOM_AUTH', async (sc) => {
@@ -172,7 +174,7 @@ async function chooseInstead(sc: SignIn, s: OpenSession<WebAuthnState>, r: Respo
   required(r, 'ANSWER');
   const { login } = s.state;
   const options = await availableFactors(sc, await findUser(sc.ctx, sc.pool, login), login);
-  if (!options.includes(r.ANSWER)) throw unavailableChallenge(r.ANSWER);
+  if (!(options as string[]).includes(r.ANSWER)) throw unavailableChallenge(r.ANSWER);
   await consumeSession(sc.ctx, s);
   return { kind: 'chose', factor: r.ANSWER, login, params: r };
 }

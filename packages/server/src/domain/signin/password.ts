@@ -5,7 +5,8 @@ import type { LoadedClient, LoadedPool } from '../pools.js';
 import { isUsernameAttribute, hidesUsers, lookupKey } from '../pools.js';
 import { findUser, type User } from '../users.js';
 import { burnPasswordCheck, passwordMatches } from '../passwords.js';
-import { recordAuthEvent, recordUnknownLoginEvent, unknownLoginKey } from '../events.js';
+import { recordAuthEvent } from '../events.js';
+import { recordDecoyEvent } from '../decoys.js';
 import { proved, required, wrongPassword, type FirstFactor, type SignIn } from './base.js';
 
 /**
@@ -75,11 +76,12 @@ export async function settlePasswordCheck(ctx: Ctx, pool: LoadedPool, user: User
  */
 export async function settleUnknownLogin(ctx: Ctx, pool: LoadedPool, client: LoadedClient, login: string, burn: () => void): Promise<never> {
   if (!hidesUsers(client)) throw new UserNotFoundException('User does not exist.');
-  const key = unknownLoginKey(ctx, pool.id, lookupKey(pool, login));
+  // Counted under an HMAC of the login as the pool matches it: the table holds no logins.
+  const key = ctx.secrets.mac('login-failures', pool.id, lookupKey(pool, login));
   await ctx.repo.claimLoginAttempt(key, ctx.now(), LOCK_SECONDS, UNKNOWN_LOGIN_TTL_MS);
   burn();
-  // Where a user's failure goes to their auth events, an unknown login's goes to its own: the same writes.
-  await recordUnknownLoginEvent(ctx, pool.id, key, 'SignIn', 'Failure');
+  // Where a user's failure goes to their auth events, an unknown login's goes to a decoy: the same writes.
+  await recordDecoyEvent(ctx, pool, login, 'SignIn', 'Fail');
   throw wrongPassword();
 }
 

@@ -7,7 +7,8 @@ import { hidesUsers, lookupKey } from '../pools.js';
 import { findUser, type User } from '../users.js';
 import { maskDestination } from '../messages.js';
 import { throttle } from '../limits.js';
-import { recordAuthEvent, recordUnknownLoginEvent, unknownLoginKey } from '../events.js';
+import { recordAuthEvent } from '../events.js';
+import { recordDecoyEvent, simulatedDestination } from '../decoys.js';
 import { checkSessionCode, sendSessionCode, simulateSessionCode, verifiedChannel, type OtpMedium, type SessionCode } from '../otp.js';
 import {
   answered, createSession, proved, required, standInHas, userOf,
@@ -21,16 +22,9 @@ const MEDIUM: Record<CodeChallenge, OtpMedium> = { EMAIL_OTP: 'EMAIL', SMS_OTP: 
 const ANSWER: Record<CodeChallenge, string> = { EMAIL_OTP: 'EMAIL_OTP_CODE', SMS_OTP: 'SMS_OTP_CODE' };
 const looksLike = { EMAIL: (login: string) => login.includes('@'), SMS: (login: string) => /^\+[0-9]{4,15}$/.test(login) };
 
-/**
- * Where a stand-in's code "went", shaped as a real one: the login itself when it is an address of
- * that kind, else a made-up one, stable per login.
- */
+/** Where a stand-in's code "went": the login when it is such an address, else one derived from it (stable per login). */
 function standInDestination(sc: SignIn, login: string, medium: OtpMedium): string {
-  if (looksLike[medium](login)) return maskDestination(medium, login);
-  const h = sc.ctx.secrets.macBytes('stand-in-destination', sc.pool.id, lookupKey(sc.pool, login), medium);
-  if (medium === 'SMS') return maskDestination('SMS', `+1555${String(h.readUInt32BE(0) % 10_000_000).padStart(7, '0')}`);
-  const letter = (i: number) => 'abcdefghijklmnopqrstuvwxyz'[h[i] % 26];
-  return maskDestination('EMAIL', `${letter(0)}@${letter(1)}.com`);
+  return maskDestination(medium, simulatedDestination(sc.ctx, sc.pool, login, medium));
 }
 
 /**
@@ -80,7 +74,7 @@ function codeChallenge(challenge: CodeChallenge): ChallengeModule<SignInCodeStat
         await checkSessionCode(ctx, s, s.state.code, user, r[ANSWER[challenge]]);
       } catch (e) {
         if (user) await recordAuthEvent(ctx, user, 'SignIn', 'Fail');
-        else await recordUnknownLoginEvent(ctx, pool.id, unknownLoginKey(ctx, pool.id, lookupKey(pool, s.state.login)), 'SignIn');
+        else await recordDecoyEvent(ctx, pool, s.state.login, 'SignIn', 'Fail');
         throw e;
       }
       return proved(user!, s.state.after);

@@ -4,7 +4,8 @@
 import { NotAuthorizedException, UserNotFoundException } from '../../errors.js';
 import { hidesUsers, lookupKey } from '../pools.js';
 import { findUser } from '../users.js';
-import { recordAuthEvent, recordUnknownLoginEvent, unknownLoginKey } from '../events.js';
+import { recordAuthEvent } from '../events.js';
+import { recordDecoyEvent } from '../decoys.js';
 import { assertionProves, relyingParty, requestOptions, standInCredentials, usableCredentials, type AssertionCheck } from '../webauthn.js';
 import {
   answered, consumeSession, createSession, proved, required, standInHas, userOf,
@@ -60,7 +61,7 @@ export const webAuthnChallenge: ChallengeModule<WebAuthnState> = {
     if (!user) {
       const named = await userOf(sc, s.state.userId);
       if (named) await recordAuthEvent(ctx, named, 'SignIn', 'Fail');
-      else await recordUnknownLoginEvent(ctx, pool.id, unknownLoginKey(ctx, pool.id, lookupKey(pool, s.state.login)), 'SignIn');
+      else await recordDecoyEvent(ctx, pool, s.state.login, 'SignIn', 'Fail');
       throw refused();
     }
     return proved(user, 'mfa');
