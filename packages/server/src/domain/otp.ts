@@ -59,13 +59,16 @@ export async function sendSessionCode(ctx: Ctx, pool: LoadedPool, user: User, ch
 
 /**
  * For a login that names no user (or one that must not get a code): the same cap under a stand-in
- * subject and the same answer, with a destination made up by the caller; nothing is sent and no
- * code can match.
+ * subject, the same work (a code and its sealed message, written as a decoy that is never sent)
+ * and the same answer, to `to`, an address the caller made up; no code can match.
  */
-export async function simulateSessionCode(ctx: Ctx, pool: LoadedPool, subject: string, medium: OtpMedium, destination: string, purpose: string): Promise<{ code: SessionCode; delivery: CodeDeliveryParameters }> {
+export async function simulateSessionCode(ctx: Ctx, pool: LoadedPool, subject: string, medium: OtpMedium, to: string, purpose: string): Promise<{ code: SessionCode; delivery: CodeDeliveryParameters }> {
   await limitCodes(ctx, `nobody:${pool.id}:${subject}`, purpose);
+  const code = randomDigits(6);
   const kept = { purpose, medium, nonce: randomToken(16), mac: randomToken(32) };
-  return { code: kept, delivery: { CODE_DELIVERY_DELIVERY_MEDIUM: medium, CODE_DELIVERY_DESTINATION: destination } };
+  const { subject: title, body } = codeMessage(pool, medium, code);
+  await ctx.messages.sendDecoy(pool.id, medium, to, title, body, ctx.now() + 15 * 60e3);
+  return { code: kept, delivery: { CODE_DELIVERY_DELIVERY_MEDIUM: medium, CODE_DELIVERY_DESTINATION: maskDestination(medium, to) } };
 }
 
 const tooManyAnswers = () => new NotAuthorizedException('Invalid session for the user: too many wrong codes. Sign in again.');

@@ -5,7 +5,6 @@
 import { UserNotFoundException } from '../../errors.js';
 import { hidesUsers, lookupKey } from '../pools.js';
 import { findUser, type User } from '../users.js';
-import { maskDestination } from '../messages.js';
 import { throttle } from '../limits.js';
 import { recordAuthEvent } from '../events.js';
 import { recordDecoyEvent, simulatedDestination } from '../decoys.js';
@@ -22,11 +21,6 @@ const MEDIUM: Record<CodeChallenge, OtpMedium> = { EMAIL_OTP: 'EMAIL', SMS_OTP: 
 const ANSWER: Record<CodeChallenge, string> = { EMAIL_OTP: 'EMAIL_OTP_CODE', SMS_OTP: 'SMS_OTP_CODE' };
 const looksLike = { EMAIL: (login: string) => login.includes('@'), SMS: (login: string) => /^\+[0-9]{4,15}$/.test(login) };
 
-/** Where a stand-in's code "went": the login when it is such an address, else one derived from it (stable per login). */
-function standInDestination(sc: SignIn, login: string, medium: OtpMedium): string {
-  return maskDestination(medium, simulatedDestination(sc.ctx, sc.pool, login, medium));
-}
-
 /**
  * Sends a code to the user's verified address and opens the session that checks it; `after` is what
  * a right answer proves. A user without such an address (or disabled), and a login naming nobody,
@@ -40,7 +34,8 @@ export async function startSignInCode(sc: SignIn, challenge: CodeChallenge, logi
   const purpose = `signIn:${medium === 'EMAIL' ? 'email' : 'phone_number'}`;
   const issued = user && channel
     ? await sendSessionCode(ctx, pool, user, channel, purpose)
-    : await simulateSessionCode(ctx, pool, lookupKey(pool, login), medium, standInDestination(sc, login, medium), purpose);
+    // A stand-in's code "goes" to the login when it is such an address, else to one derived from it.
+    : await simulateSessionCode(ctx, pool, lookupKey(pool, login), medium, simulatedDestination(ctx, pool, login, medium), purpose);
   const state: SignInCodeState = { challenge, flow: sc.flow, userId: channel ? user?.id : undefined, login, after, code: issued.code };
   return answered({ ChallengeName: challenge, Session: await createSession(ctx, pool, client, state), ChallengeParameters: { ...issued.delivery } });
 }
