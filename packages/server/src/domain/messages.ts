@@ -1,3 +1,4 @@
+import { CodeDeliveryFailureException } from '../errors.js';
 import nodemailer, { type Transporter } from 'nodemailer';
 import crypto from 'node:crypto';
 import type { Insertable } from 'kysely';
@@ -21,7 +22,7 @@ export function maskDestination(medium: Medium, value: string): string {
 }
 
 /** A message as sealed in the outbox. */
-interface Letter { to: string; subject: string; body: string }
+export interface Letter { to: string; subject: string; body: string }
 
 // Delivery runs after the answer, from the outbox, in every process: a claim (conditional update)
 // gives each due message to one process, which sends it and deletes it, or makes it due again later.
@@ -31,6 +32,8 @@ const LEASE_MS = 60_000; // longer than the longest send (SEND_TIMEOUT_MS), so n
 const SEND_TIMEOUT_MS = 30_000;
 const BATCH = 10;
 export const OUTBOX_MAX_ATTEMPTS = 10;
+/** How long a sign-in waits for its code's transport before the outbox takes the message over. */
+const SIGN_IN_SEND_DEADLINE_MS = 3000;
 /** Wait before attempt n + 1 after n failed: 1 s, 2 s, 4 s ... at most 5 min (about 8.5 min in all). */
 export const retryDelay = (attempts: number) => Math.min(1000 * 2 ** (attempts - 1), 300_000);
 
@@ -96,6 +99,36 @@ export class Messenger {
     await this.repo.putCode(issued.row, message);
     this.queued(pool.id, channel.medium);
     return deliveryDetails(channel);
+  }
+
+  /**
+   * A sign-in code (MFA by SMS or email): the user waits for it, and the challenge goes out only if it
+   * can arrive, so it is sent at once rather than after the answer. A transport that fails within
+   * `deadlineMs` gives CodeDeliveryFailureException, nothing queued. One still sending at the deadline
+   * hands the message to the outbox, due once that send would have timed out: deleted if the send
+   * succeeds, due at once if it fails, so it arrives once and is never lost. With no transport the
+   * message is kept in the development outbox, as every other one.
+   */
+  async sendNow(poolId: string, medium: Medium, letter: Letter, deadlineMs = SIGN_IN_SEND_DEADLINE_MS): Promise<void> {
+    if (!this.hasTransport(medium)) {
+      await this.repo.addOutbox(this.letterRow(poolId, medium, letter));
+      this.queued(poolId, medium);
+      return;
+    }
+    const sending = withTimeout(this.transmit(medium, letter), SEND_TIMEOUT_MS);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), deadlineMs); });
+    const outcome = await Promise.race([sending.then(() => 'sent' as const, (e: unknown) => e), late]).finally(() => clearTimeout(timer));
+    if (outcome === 'sent') return;
+    if (outcome !== 'late') {
+      this.log.warn('sign-in code delivery failed', { poolId, medium, error: String((outcome as Error)?.message ?? outcome) });
+      throw new CodeDeliveryFailureException('Unable to deliver the authentication code.');
+    }
+    const now = Date.now();
+    const row = this.row(poolId, medium, letter, 'pending', now, now + SEND_TIMEOUT_MS + 1000);
+    await this.repo.addOutbox(row);
+    sending.then(() => this.repo.deleteOutbox(row.id), () => this.repo.retryOutbox(row.id, 0, Date.now()).then(() => this.wake()))
+      .catch((e) => this.log.warn('outbox: settling a late sign-in code failed', { poolId, medium, error: String((e as Error)?.message ?? e) }));
   }
 
   /** For a user who does not exist: what sendCode does, on decoy rows that are never sent. */

@@ -1,87 +1,84 @@
-// One-time codes held by a challenge session: sign-in codes sent by email or SMS, as a first factor
-// (USER_AUTH's EMAIL_OTP and SMS_OTP) or as MFA. The code goes out; only its HMAC stays, in the
-// session's sealed state, bound to the purpose, the user and the address it went to (a changed email
-// or phone voids it). A session takes at most OTP_MAX_ANSWERS answers, counted before each is
-// checked (so racing guesses on any process meet the same cap), and the right one spends it.
-import { CodeMismatchException, NotAuthorizedException } from '../errors.js';
+// One-time codes held in challenge sessions: MFA codes by SMS or email (SMS_MFA, EMAIL_OTP), and the
+// same for the passwordless EMAIL_OTP / SMS_OTP first factors. The code itself is never stored: the
+// session's sealed state keeps an HMAC of it, bound to a nonce of that session, the user and the
+// address it went to, so a code from one session (or for another user or address) matches nothing
+// else. The session row counts answers: at most OTP_MAX_WRONG wrong ones, then it is dead; a right
+// one spends it. Expiry is the session's (AuthSessionValidity, 3-15 minutes).
+import { CodeMismatchException, ExpiredCodeException } from '../errors.js';
 import type { Ctx } from './context.js';
 import type { LoadedPool } from './pools.js';
 import type { User } from './users.js';
-import { maskDestination } from './messages.js';
-import { limitCodes } from './limits.js';
 import { randomDigits, randomToken, safeEqual } from './secrets.js';
-import { consumeSession, type OpenSession } from './sessions.js';
+import { maskDestination, type CodeDeliveryDetails } from './messages.js';
+import { limitCodes, limitSms } from './limits.js';
+import { invalidSession } from './sessions.js';
 
-/** Answers a code session takes: so at most 3 wrong ones, after which even the right code is refused. */
-export const OTP_MAX_ANSWERS = 3;
+export const OTP_MAX_WRONG = 3;
 
-export type OtpMedium = 'EMAIL' | 'SMS';
-export interface OtpChannel { medium: OtpMedium; attribute: 'email' | 'phone_number'; to: string }
+/** What a session keeps of its code. */
+export interface OtpState { nonce: string; mac: string; exp: number }
+export interface OtpChannel { medium: 'EMAIL' | 'SMS'; attribute: 'email' | 'phone_number'; to: string }
+export interface OtpMessage { subject: string; body: string }
 
-/** What a session keeps of its code (sealed with the rest of its state). */
-export interface SessionCode { purpose: string; medium: OtpMedium; nonce: string; mac: string }
+const mac = (ctx: Ctx, nonce: string, userId: string, to: string, code: string) => ctx.secrets.mac('otp', nonce, userId, to, code);
 
-/** The challenge parameters Amplify reads to tell the user where the code went. */
-export interface CodeDeliveryParameters { CODE_DELIVERY_DELIVERY_MEDIUM: OtpMedium; CODE_DELIVERY_DESTINATION: string }
+/**
+ * Issues a code to `channel` and sends it with `message` ({####} is the code). Counted first against
+ * the per-user cap (per purpose) and, for texts, the SMS-pumping caps, so a refused code is never sent.
+ * Sent at once (Messenger.sendNow): a failed delivery is CodeDeliveryFailureException.
+ */
+export async function issueOtp(
+  ctx: Ctx, pool: LoadedPool, userId: string, purpose: string, channel: OtpChannel, message: OtpMessage, ttlMs: number, digits = 6,
+): Promise<{ otp: OtpState; delivery: CodeDeliveryDetails }> {
+  await limitCodes(ctx, userId, purpose);
+  if (channel.medium === 'SMS') await limitSms(ctx, channel.to);
+  const code = randomDigits(digits);
+  const nonce = randomToken(16);
+  const otp: OtpState = { nonce, mac: mac(ctx, nonce, userId, channel.to, code), exp: ctx.now() + ttlMs };
+  const body = message.body.replaceAll('{####}', code);
+  await ctx.messages.sendNow(pool.id, channel.medium, { to: channel.to, subject: channel.medium === 'EMAIL' ? message.subject : '', body });
+  return { otp, delivery: { Destination: maskDestination(channel.medium, channel.to), DeliveryMedium: channel.medium, AttributeName: channel.attribute } };
+}
 
-const ATTRIBUTE: Record<OtpMedium, 'email' | 'phone_number'> = { EMAIL: 'email', SMS: 'phone_number' };
+/** Whether `code` is the one issued in `otp` to `userId` at `to` (constant time); false once expired. */
+export function otpMatches(ctx: Ctx, otp: OtpState, userId: string, to: string, code: string): boolean {
+  return otp.exp >= ctx.now() && /^\d{4,10}$/.test(code) && safeEqual(mac(ctx, otp.nonce, userId, to, code), otp.mac);
+}
 
-/** Where a code by `medium` can go: the user's email or phone, only once verified. */
-export function verifiedChannel(user: User, medium: OtpMedium): OtpChannel | undefined {
-  const attribute = ATTRIBUTE[medium];
+export const codeMismatch = () => new CodeMismatchException('Invalid code or auth state for the user.');
+
+/**
+ * Counts one answer to a code in session `sessionId` and spends the session when `matched`. Throws
+ * CodeMismatchException for a wrong code (ExpiredCodeException once the code's time is up), and an
+ * invalid session once the session is spent, expired, or has had its OTP_MAX_WRONG wrong answers.
+ */
+export async function answerOtp(ctx: Ctx, sessionId: string, matched: boolean, otp?: OtpState): Promise<void> {
+  const outcome = await ctx.repo.answerSession(sessionId, matched, OTP_MAX_WRONG, ctx.now());
+  if (outcome === 'used') return;
+  if (outcome === 'refused') throw invalidSession();
+  if (otp && otp.exp < ctx.now()) throw new ExpiredCodeException('Invalid code provided, please request a code again.');
+  throw codeMismatch();
+}
+
+/** Where a sign-in code by `medium` can go as a first factor: the user's email or phone, only once verified. */
+export function verifiedChannel(user: User, medium: 'EMAIL' | 'SMS'): OtpChannel | undefined {
+  const attribute = medium === 'EMAIL' ? 'email' : 'phone_number';
   const to = user.attributes[attribute];
   return to && user.attributes[`${attribute}_verified`] === 'true' ? { medium, attribute, to } : undefined;
 }
 
-const codeMac = (ctx: Ctx, c: Pick<SessionCode, 'purpose' | 'nonce'>, userId: string, to: string, code: string) =>
-  ctx.secrets.mac('session-code', c.purpose, c.nonce, userId, to, code);
-
-/** The text of a sign-in code: the pool's MFA message settings where it has them. */
-function codeMessage(pool: LoadedPool, medium: OtpMedium, code: string) {
-  const email = pool.config.EmailMfaConfiguration;
-  const body = medium === 'EMAIL' ? email?.Message ?? 'Your sign-in code is {####}' : pool.config.SmsAuthenticationMessage ?? 'Your sign-in code is {####}';
-  return { subject: email?.Subject ?? 'Your sign-in code', body: body.replaceAll('{####}', code) };
-}
-
 /**
- * Sends a new code to the user for a session about to be made, counted against the per-user code
- * cap for `purpose`; answers what the session keeps and the delivery parameters.
+ * issueOtp for a login that names no user (or a user who must not get such a code): the same caps
+ * under a stand-in subject, a code and its sealed message written to the outbox as a decoy that is
+ * never sent, and the same answer, to `to`, an address derived from the login; no code can match.
  */
-export async function sendSessionCode(ctx: Ctx, pool: LoadedPool, user: User, channel: OtpChannel, purpose: string): Promise<{ code: SessionCode; delivery: CodeDeliveryParameters }> {
-  await limitCodes(ctx, user.id, purpose);
-  const code = randomDigits(6);
-  const kept = { purpose, medium: channel.medium, nonce: randomToken(16), mac: '' };
-  kept.mac = codeMac(ctx, kept, user.id, channel.to, code);
-  const { subject, body } = codeMessage(pool, channel.medium, code);
-  await ctx.messages.send(pool.id, channel.medium, channel.to, subject, body);
-  return { code: kept, delivery: { CODE_DELIVERY_DELIVERY_MEDIUM: channel.medium, CODE_DELIVERY_DESTINATION: maskDestination(channel.medium, channel.to) } };
-}
-
-/**
- * For a login that names no user (or one that must not get a code): the same cap under a stand-in
- * subject, the same work (a code and its sealed message, written as a decoy that is never sent)
- * and the same answer, to `to`, an address the caller made up; no code can match.
- */
-export async function simulateSessionCode(ctx: Ctx, pool: LoadedPool, subject: string, medium: OtpMedium, to: string, purpose: string): Promise<{ code: SessionCode; delivery: CodeDeliveryParameters }> {
+export async function issueStandInOtp(
+  ctx: Ctx, pool: LoadedPool, subject: string, purpose: string, channel: OtpChannel, message: OtpMessage, ttlMs: number,
+): Promise<{ otp: OtpState; delivery: CodeDeliveryDetails }> {
   await limitCodes(ctx, `nobody:${pool.id}:${subject}`, purpose);
-  const code = randomDigits(6);
-  const kept = { purpose, medium, nonce: randomToken(16), mac: randomToken(32) };
-  const { subject: title, body } = codeMessage(pool, medium, code);
-  await ctx.messages.sendDecoy(pool.id, medium, to, title, body, ctx.now() + 15 * 60e3);
-  return { code: kept, delivery: { CODE_DELIVERY_DELIVERY_MEDIUM: medium, CODE_DELIVERY_DESTINATION: maskDestination(medium, to) } };
-}
-
-const tooManyAnswers = () => new NotAuthorizedException('Invalid session for the user: too many wrong codes. Sign in again.');
-
-/**
- * Checks an answer to a code session. `user` is the user as stored now (undefined for a session of
- * a login that names nobody); the code must have gone to the address they have now. The answer is
- * counted first; the right one spends the session, so a code works once.
- */
-export async function checkSessionCode(ctx: Ctx, session: OpenSession, kept: SessionCode, user: User | undefined, answer: string): Promise<void> {
-  if (!(await ctx.repo.claimSessionAttempt(session.id, OTP_MAX_ANSWERS, ctx.now()))) throw tooManyAnswers();
-  const channel = user && verifiedChannel(user, kept.medium);
-  const expected = channel ? codeMac(ctx, kept, user.id, channel.to, answer) : randomToken(32);
-  if (!safeEqual(expected, kept.mac)) throw new CodeMismatchException('Invalid code received for user');
-  await consumeSession(ctx, session);
+  if (channel.medium === 'SMS') await limitSms(ctx, channel.to);
+  const body = message.body.replaceAll('{####}', randomDigits(6));
+  await ctx.messages.sendDecoy(pool.id, channel.medium, channel.to, channel.medium === 'EMAIL' ? message.subject : '', body, ctx.now() + ttlMs);
+  const otp: OtpState = { nonce: randomToken(16), mac: randomToken(32), exp: ctx.now() + ttlMs };
+  return { otp, delivery: { Destination: maskDestination(channel.medium, channel.to), DeliveryMedium: channel.medium, AttributeName: channel.attribute } };
 }

@@ -12,6 +12,7 @@ import type {
 import { passwordPolicyOf } from './password-policy.js';
 import { defaultVerificationTemplate, type ClientConfig, type LoadedClient, type LoadedPool, type PoolConfig, type SchemaEntry } from './pools.js';
 import { standardAttributes } from './users.js';
+import { checkMfaConfiguration } from './mfa-config.js';
 
 const invalid = (message: string) => new InvalidParameterException(message);
 
@@ -124,11 +125,9 @@ function tags(t: Record<string, string> | undefined): Record<string, string> | u
   return t;
 }
 
-/** MFA is not enforced yet: a pool asking for it is refused rather than left with one factor. */
+/** ON and OPTIONAL need a factor the pool offers: checked on the whole config (checkMfaConfiguration). */
 function mfaConfiguration(input: PoolSettings): PoolConfig['MfaConfiguration'] {
-  const mfa = input.MfaConfiguration ?? 'OFF';
-  if (mfa !== 'OFF') throw invalid(`MfaConfiguration ${mfa} is not supported yet: multi-factor authentication is not implemented.`);
-  return mfa;
+  return input.MfaConfiguration ?? 'OFF';
 }
 
 /** The settings both CreateUserPool and UpdateUserPool write (UpdateUserPool: all of them, from defaults). */
@@ -322,6 +321,7 @@ export function createPoolConfig(input: CreateUserPoolRequest): PoolConfig {
   if (aliasAttributes?.length) config.AliasAttributes = aliasAttributes;
   const s = schema(input.Schema);
   if (s) config.Schema = s;
+  checkMfaConfiguration(config);
   checkTier(config);
   return config;
 }
@@ -343,6 +343,7 @@ export function updatePoolConfig(input: UpdateUserPoolRequest, old: PoolConfig):
   const next: Record<string, unknown> = { ...old };
   for (const k of RESET_ON_UPDATE) delete next[k];
   Object.assign(next, updatable(input));
+  checkMfaConfiguration(next as unknown as PoolConfig);
   checkTier(next as unknown as PoolConfig);
   return next as unknown as PoolConfig;
 }

@@ -4,10 +4,10 @@ import type { Pool, Client } from '../storage/repository.js';
 import { defaultPasswordPolicy, type PasswordPolicy } from './password-policy.js';
 import type {
   AccountRecoverySettingType, AdminCreateUserConfigType, AuthFactorType, AliasAttributeType, AnalyticsConfigurationType, AttributeDataType, DefaultEmailOptionType,
-  DeletionProtectionType, DeviceConfigurationType, EmailConfigurationType, EmailMfaConfigType, ExplicitAuthFlowsType, FeatureType, IssuerConfigurationType,
+  DeletionProtectionType, DeviceConfigurationType, EmailConfigurationType, ExplicitAuthFlowsType, FeatureType, IssuerConfigurationType,
   KeyConfigurationType, LambdaConfigType, OAuthFlowType, PreventUserExistenceErrorTypes, SchemaAttributeType, SignInPolicyType, SmsConfigurationType,
   TimeUnitsType, UserAttributeUpdateSettingsType, UsernameAttributeType, UsernameConfigurationType, UserPoolAddOnsType, UserPoolMfaType,
-  UserPoolTierType, VerificationMessageTemplateType, VerifiedAttributeType, WebAuthnConfigurationType,
+  UserPoolTierType, VerificationMessageTemplateType, VerifiedAttributeType, SoftwareTokenMfaConfigType, EmailMfaConfigType, WebAuthnConfigurationType,
 } from '../shapes.js';
 
 /** A schema entry as stored: custom attributes under their bare name (Cognito shows `custom:<name>`). */
@@ -31,15 +31,17 @@ export interface PoolConfig {
   EmailConfiguration?: EmailConfigurationType;
   SmsConfiguration?: SmsConfigurationType;
   SmsAuthenticationMessage?: string;
+  /** Set by SetUserPoolMfaConfig (domain/mfa-config.ts); UpdateUserPool leaves them. */
+  SoftwareTokenMfaConfiguration?: SoftwareTokenMfaConfigType;
+  EmailMfaConfiguration?: EmailMfaConfigType;
   DeviceConfiguration?: DeviceConfigurationType;
   UserPoolAddOns?: UserPoolAddOnsType;
   UserPoolTags?: Record<string, string>;
   UserPoolTier?: UserPoolTierType;
   KeyConfiguration?: KeyConfigurationType;
   IssuerConfiguration?: IssuerConfigurationType;
-  /** Set by SetUserPoolMfaConfig: the passkey settings, and the message of emailed sign-in codes. */
+  /** Set by SetUserPoolMfaConfig: the passkey settings. */
   WebAuthnConfiguration?: WebAuthnConfigurationType;
-  EmailMfaConfiguration?: EmailMfaConfigType;
 }
 
 export interface ClientConfig {

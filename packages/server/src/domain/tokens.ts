@@ -15,6 +15,7 @@ export interface AuthenticationResult {
   RefreshToken?: string;
   ExpiresIn: number;
   TokenType: 'Bearer';
+  NewDeviceMetadata?: { DeviceKey: string; DeviceGroupKey: string };
 }
 
 export async function generatePoolKey(secrets: Secrets, poolId: string, now: number) {

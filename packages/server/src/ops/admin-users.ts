@@ -11,6 +11,7 @@ import { parseUserFilter } from '../domain/filter.js';
 import { checkAdminWrites, deleteAttributes, storeAttributes, updateAttributes } from '../domain/attribute-updates.js';
 import { recoveryChannel } from './signup.js';
 import { pageCursor, pageToken, poolOf } from './common.js';
+import { mfaFields } from '../domain/mfa.js';
 
 /** A temporary password that satisfies the pool's policy. */
 function temporaryPassword(pool: LoadedPool): string {
@@ -83,7 +84,7 @@ op('AdminGetUser', async (ctx, input) => {
   const pool = await poolOf(ctx, input);
   const user = await adminFindUser(ctx, pool, input.Username);
   const { Attributes, ...rest } = userType(user);
-  return { ...rest, UserAttributes: Attributes };
+  return { ...rest, UserAttributes: Attributes, ...mfaFields(user) };
 });
 
 op('AdminDeleteUser', async (ctx, input) => {

@@ -11,6 +11,7 @@ import './pools.js';
 import './groups.js';
 import './auth-events.js';
 import './user-import.js';
+import './mfa.js';
+import './devices.js';
 import './webauthn.js';
 import './auth-factors.js';
-import './mfa-config.js';

@@ -9,10 +9,11 @@ import { useCode } from '../domain/codes.js';
 import { authenticated } from './common.js';
 import { throttle } from '../domain/limits.js';
 import { recordAuthEvent } from '../domain/events.js';
+import { mfaFields } from '../domain/mfa.js';
 
 op('GetUser', async (ctx, input) => {
   const { user } = await authenticated(ctx, input);
-  return { Username: user.username, UserAttributes: attributeList(user) };
+  return { Username: user.username, UserAttributes: attributeList(user), ...mfaFields(user) };
 });
 
 op('UpdateUserAttributes', async (ctx, input) => {

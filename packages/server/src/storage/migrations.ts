@@ -189,6 +189,24 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
       await db.schema.createIndex('decoys_subject').on('decoys').columns(['subject', 'kind', 'created_at', 'id']).execute();
     },
   },
+  '0012_mfa_devices': {
+    // MFA and remembered devices (issue 8). users.totp_step is the last TOTP time step a user spent:
+    // one conditional update moves it forward, so a code is never accepted twice, on any process.
+    // devices holds each device handed out with tokens; ConfirmDevice stores its SRP verifier.
+    async up(db: Kysely<any>) {
+      const ms = 'bigint' as const;
+      await db.schema.alterTable('users').addColumn('totp_step', ms).execute();
+      await db.schema.createTable('devices').addColumn('device_key', 'text', (c) => c.primaryKey())
+        .addColumn('pool_id', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('group_key', 'text', (c) => c.notNull()).addColumn('verifier', 'text').addColumn('name', 'text')
+        .addColumn('remembered', 'integer', (c) => c.notNull()).addColumn('confirmed_at', ms)
+        .addColumn('last_ip', 'text').addColumn('last_auth_at', ms)
+        .addColumn('created_at', ms, (c) => c.notNull()).addColumn('updated_at', ms, (c) => c.notNull()).execute();
+      await db.schema.createIndex('devices_user').on('devices').columns(['user_id', 'created_at', 'device_key']).execute();
+      await db.schema.createIndex('devices_unconfirmed').on('devices').columns(['confirmed_at', 'created_at']).execute();
+    },
+  },
   '0013_webauthn_credentials': {
     // Passkeys: one row per registered credential, unique per pool (an assertion names the
     // credential, and the row names its user). Listed per user in order of registration.

@@ -1,8 +1,9 @@
 import { Kysely, sql, type RawBuilder, type Selectable, type Insertable, type Updateable } from 'kysely';
 import type { Database, PoolTable, ClientTable, UserTable, GroupTable, CodeTable, AuthSessionTable, RefreshTokenTable, OutboxTable, PoolKeyTable } from './schema.js';
 import type { ImportJobTable, ImportChunkTable } from './schema.js';
-import type { AuthEventTable, DecoyTable, WebAuthnCredentialTable } from './schema.js';
+import type { AuthEventTable, DecoyTable, DeviceTable, WebAuthnCredentialTable } from './schema.js';
 export type AuthEvent = Selectable<AuthEventTable>;
+export type Device = Selectable<DeviceTable>;
 
 export type Pool = Selectable<PoolTable>;
 export type Client = Selectable<ClientTable>;
@@ -58,10 +59,16 @@ export interface Repository {
    * lockSeconds[n - 1] > 0 locks at once (the last entry holds beyond); a success clears it.
    */
   claimSignInAttempt(poolId: string, id: string, now: number, lockSeconds: readonly number[]): Promise<boolean>;
+  /** Takes back a counted attempt that succeeded (and lifts a lock it set); the sign-in goes on to its next step. */
+  undoSignInAttempt(poolId: string, id: string): Promise<void>;
+  /** A sign-in completed: the failure count starts again (no write when there is nothing to clear). */
+  clearSignInFailures(poolId: string, id: string): Promise<void>;
   /** The same for a login that names no user, counted under `key`; kept until `ttlMs` after its last attempt. */
   claimLoginAttempt(key: string, now: number, lockSeconds: readonly number[], ttlMs: number): Promise<boolean>;
   /** Records that a login naming no user failed (the write a real user's auth event or code guess costs): one small upsert. */
   noteLoginFailure(key: string, expiresAt: number): Promise<void>;
+  /** Spends a TOTP time step: true only if `step` is later than every step the user spent before. */
+  claimTotpStep(poolId: string, id: string, step: number): Promise<boolean>;
 
   createGroup(group: Insertable<GroupTable>): Promise<void>;
   getGroup(poolId: string, name: string): Promise<Group | undefined>;
@@ -94,11 +101,11 @@ export interface Repository {
   getSession(id: string): Promise<AuthSession | undefined>;
   consumeSession(id: string, now: number): Promise<boolean>;
   /**
-   * Counts one answer to a session before it is checked, in one conditional statement: false (nothing
-   * counted) once the session has had `max`, was used or has expired. Racing answers (any process)
-   * queue on the row, so no more than `max` are ever checked.
+   * One answer to a code held in a live session, counted in one conditional statement: 'used' when
+   * `matched` (the session is spent), 'wrong' when not (the session dies at its `maxAttempts`-th
+   * wrong answer), 'refused' when the session was spent, expired or dead (nothing counted).
    */
-  claimSessionAttempt(id: string, max: number, now: number): Promise<boolean>;
+  answerSession(id: string, matched: boolean, maxAttempts: number, now: number): Promise<'used' | 'wrong' | 'refused'>;
 
   putRefreshToken(token: Insertable<RefreshTokenTable>): Promise<void>;
   getRefreshToken(hash: string): Promise<RefreshToken | undefined>;
@@ -128,7 +135,16 @@ export interface Repository {
   /** Makes a claimed message due again at `dueAt`, if the claim that counted attempt `attempts` still holds it. */
   retryOutbox(id: string, attempts: number, dueAt: number): Promise<boolean>;
 
-  /** Deletes expired sessions, codes, refresh tokens and decoys. */
+  // ---- Devices (remembered devices; see domain/devices.ts) ----
+  createDevice(device: Insertable<DeviceTable>): Promise<void>;
+  getDevice(deviceKey: string): Promise<Device | undefined>;
+  /** Applies `patch` to the user's device; false if the user has no such device. */
+  updateDevice(userId: string, deviceKey: string, patch: Updateable<DeviceTable>): Promise<boolean>;
+  deleteDevice(userId: string, deviceKey: string): Promise<boolean>;
+  /** A user's confirmed devices, oldest first; `after` is the `next` of the page before. */
+  listDevices(userId: string, limit: number, after?: string): Promise<Page<Device>>;
+
+  /** Deletes expired sessions, codes, refresh tokens and decoys, and devices never confirmed. */
   sweep(now: number): Promise<void>;
 
   // ---- User import jobs (bulk CSV import; see domain/user-import.ts) ----
@@ -370,6 +386,14 @@ export class KyselyRepository implements Repository {
       .where('pool_id', '=', poolId).where('id', '=', id).where('locked_until', '<=', now).returning('failed_attempts').executeTakeFirst();
     return !!row;
   }
+  async undoSignInAttempt(poolId: string, id: string) {
+    await this.db.updateTable('users').set({ failed_attempts: sql`case when failed_attempts > 0 then failed_attempts - 1 else 0 end`, locked_until: 0 })
+      .where('pool_id', '=', poolId).where('id', '=', id).execute();
+  }
+  async clearSignInFailures(poolId: string, id: string) {
+    await this.db.updateTable('users').set({ failed_attempts: 0, locked_until: 0 }).where('pool_id', '=', poolId).where('id', '=', id)
+      .where((eb) => eb.or([eb('failed_attempts', '>', 0), eb('locked_until', '>', 0)])).execute();
+  }
   async claimLoginAttempt(key: string, now: number, lockSeconds: readonly number[], ttlMs: number) {
     const row = await this.db.insertInto('login_failures').values({ key, failed_attempts: 1, locked_until: lockSeconds[0] ? now + 1000 * lockSeconds[0] : 0, expires_at: now + ttlMs })
       .onConflict((oc) => oc.column('key').doUpdateSet({
@@ -448,6 +472,11 @@ export class KyselyRepository implements Repository {
     await this.db.insertInto('login_failures').values({ key, failed_attempts: 0, locked_until: 0, expires_at: expiresAt })
       .onConflict((oc) => oc.column('key').doUpdateSet({ expires_at: expiresAt })).execute();
   }
+  async claimTotpStep(poolId: string, id: string, step: number) {
+    const r = await this.db.updateTable('users').set({ totp_step: step }).where('pool_id', '=', poolId).where('id', '=', id)
+      .where((eb) => eb.or([eb('totp_step', 'is', null), eb('totp_step', '<', step)])).executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
   async attemptCode(id: string, codeHmac: string, maxAttempts: number, now: number) {
     // Counted whether or not it matches, in the statement that decides it: racing guesses queue on
     // the row, so no more than maxAttempts are ever compared.
@@ -466,10 +495,13 @@ export class KyselyRepository implements Repository {
     return Number(r.numUpdatedRows) === 1;
   }
 
-  async claimSessionAttempt(id: string, max: number, now: number) {
-    const r = await this.db.updateTable('auth_sessions').set({ attempts: sql`attempts + 1` })
-      .where('id', '=', id).where('consumed_at', 'is', null).where('expires_at', '>=', now).where('attempts', '<', max).executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+  async answerSession(id: string, matched: boolean, maxAttempts: number, now: number) {
+    // Racing answers queue on the row: at most maxAttempts are ever counted, and one right answer spends it.
+    const spent = matched ? sql<number>`cast(${now} as bigint)` : sql<number | null>`case when attempts + 1 >= ${maxAttempts} then cast(${now} as bigint) else null end`;
+    const row = await this.db.updateTable('auth_sessions').set({ attempts: sql`attempts + 1`, consumed_at: spent })
+      .where('id', '=', id).where('consumed_at', 'is', null).where('attempts', '<', maxAttempts).where('expires_at', '>=', now)
+      .returning('attempts').executeTakeFirst();
+    return !row ? 'refused' : matched ? 'used' : 'wrong';
   }
 
   async putRefreshToken(token: Insertable<RefreshTokenTable>) { await this.db.insertInto('refresh_tokens').values(token).execute(); }
@@ -546,10 +578,33 @@ export class KyselyRepository implements Repository {
     return Number(r.numUpdatedRows) === 1;
   }
 
+  async createDevice(device: Insertable<DeviceTable>) { await this.db.insertInto('devices').values(device).execute(); }
+  getDevice(deviceKey: string) { return this.db.selectFrom('devices').selectAll().where('device_key', '=', deviceKey).executeTakeFirst(); }
+  async updateDevice(userId: string, deviceKey: string, patch: Updateable<DeviceTable>) {
+    const r = await this.db.updateTable('devices').set(patch).where('device_key', '=', deviceKey).where('user_id', '=', userId).executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+  async deleteDevice(userId: string, deviceKey: string) {
+    const r = await this.db.deleteFrom('devices').where('device_key', '=', deviceKey).where('user_id', '=', userId).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+  async listDevices(userId: string, limit: number, after?: string) {
+    let q = this.db.selectFrom('devices').selectAll().where('user_id', '=', userId).where('confirmed_at', 'is not', null)
+      .orderBy('created_at').orderBy('device_key').limit(limit + 1);
+    if (after) {
+      const at = Number(after.slice(0, after.indexOf(':')));
+      const key = cursor(after.slice(after.indexOf(':') + 1));
+      q = q.where((eb) => eb.or([eb('created_at', '>', at), eb.and([eb('created_at', '=', at), eb('device_key', '>', key)])]));
+    }
+    return page(await q.execute(), limit, (d) => `${d.created_at}:${d.device_key}`);
+  }
+
   async sweep(now: number) {
     await this.db.deleteFrom('decoys').where('expires_at', '<', now).execute();
     await this.db.deleteFrom('outbox').where('state', '=', 'decoy').where('due_at', '<', now).execute();
     await this.db.deleteFrom('auth_sessions').where('expires_at', '<', now).execute();
+    // Devices handed out with tokens but never confirmed by their client.
+    await this.db.deleteFrom('devices').where('confirmed_at', 'is', null).where('created_at', '<', now - 86_400_000).execute();
     await this.db.deleteFrom('codes').where('expires_at', '<', now - 86_400_000).execute();
     await this.db.deleteFrom('refresh_tokens').where('expires_at', '<', now).execute();
     await this.db.deleteFrom('login_failures').where('expires_at', '<', now).execute();

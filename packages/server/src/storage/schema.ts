@@ -20,6 +20,8 @@ export interface UserTable {
   pending_attributes: string | null;
   temp_password_expires_at: number | null;
   mfa: string;
+  /** The last TOTP time step the user spent (a code is good once); null before the first. */
+  totp_step?: number | null;
   failed_attempts: number;
   locked_until: number;
   created_at: number;
@@ -62,6 +64,16 @@ export interface AuthEventTable { id: string; pool_id: string; user_id: string; 
 /** One sign-in key of a user (username, email, phone or preferred_username), unique per pool across kinds. */
 export interface LoginKeyTable { pool_id: string; key: string; kind: string; user_id: string }
 
+/**
+ * A device handed out with tokens (NewDeviceMetadata). Unconfirmed until ConfirmDevice stores its
+ * SRP verifier (sealed); remembered devices may stand in for MFA when the pool allows it.
+ */
+export interface DeviceTable {
+  device_key: string; pool_id: string; user_id: string; group_key: string;
+  verifier: string | null; name: string | null; remembered: number; confirmed_at: number | null;
+  last_ip: string | null; last_auth_at: number | null; created_at: number; updated_at: number;
+}
+
 /** A registered passkey (WebAuthn credential). Ids and the COSE public key are base64url; transports JSON. */
 export interface WebAuthnCredentialTable {
   pool_id: string; credential_id: string; user_id: string; public_key: string; counter: number; transports: string;
@@ -86,5 +98,6 @@ export interface Database {
   auth_events: AuthEventTable;
   login_failures: LoginFailureTable;
   login_keys: LoginKeyTable;
+  devices: DeviceTable;
   webauthn_credentials: WebAuthnCredentialTable;
 }

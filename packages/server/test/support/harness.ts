@@ -274,3 +274,13 @@ export async function startMailSuite(): Promise<MailSuite> {
   const cip = userClient(gh.url);
   return { gh, mail, poolId, clientId, cip, async stop() { cip.destroy(); await gh.stop(); await mail.close(); } };
 }
+
+/** How a call was refused, as "Name: message" ("no error" if it was not): for asserting Cognito's exact answers. */
+export async function refusal(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    return `${(e as Error).name}: ${(e as Error).message}`;
+  }
+  return 'no error';
+}

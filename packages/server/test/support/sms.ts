@@ -1,16 +1,24 @@
-// The SMS side of the tests: a webhook that keeps what the server posts (README: {phoneNumber, message}).
+// A stand-in for the SMS webhook (README: every SMS is POSTed as {"phoneNumber", "message"}), so
+// tests read texted codes the way users do. `failing` makes it answer 500, `delayMs` slow.
 import http from 'node:http';
 
-export interface Sms { phoneNumber: string; message: string; at: number }
+export interface Text { phoneNumber: string; message: string; at: number }
 
 export class SmsCatcher {
-  readonly messages: Sms[] = [];
+  readonly texts: Text[] = [];
+  failing = false;
+  /** Answers (and records) each text only after this many milliseconds: a slow SMS provider. */
+  delayMs = 0;
   private server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (d) => (body += d));
     req.on('end', () => {
-      try { this.messages.push({ ...JSON.parse(body), at: Date.now() }); } catch { /* not ours */ }
-      res.end('ok');
+      if (this.failing) { res.statusCode = 500; res.end(); return; }
+      setTimeout(() => {
+        const t = JSON.parse(body) as { phoneNumber: string; message: string };
+        this.texts.push({ ...t, at: Date.now() });
+        res.end('ok');
+      }, this.delayMs);
     });
   });
   url = '';
@@ -19,16 +27,17 @@ export class SmsCatcher {
     this.url = `http://127.0.0.1:${(this.server.address() as { port: number }).port}/sms`;
     return this;
   }
-  /** The code of the newest SMS to `phone` sent at or after `since`, waiting for it a while. */
+  /** The code in the newest text to `phone` that arrived after `since`. */
   async code(phone: string, since = 0, timeoutMs = 5000): Promise<string> {
     const end = Date.now() + timeoutMs;
     while (Date.now() < end) {
-      const m = this.messages.filter((x) => x.phoneNumber === phone && x.at >= since).at(-1);
-      const code = m && /(\d{6})/.exec(m.message)?.[1];
-      if (code) return code;
+      const t = this.texts.filter((x) => x.phoneNumber === phone && x.at >= since).at(-1);
+      const m = t && /(\d{6})/.exec(t.message);
+      if (m) return m[1];
       await new Promise((r) => setTimeout(r, 20));
     }
-    throw new Error(`no SMS to ${phone}`);
+    throw new Error(`no text to ${phone}`);
   }
+  sentTo(phone: string) { return this.texts.filter((t) => t.phoneNumber === phone).length; }
   close() { return new Promise<void>((r) => this.server.close(() => r())); }
 }

@@ -23,8 +23,14 @@ export interface ChallengeAnswer {
 
 /** Where a sign-in happens. */
 export interface Place { ctx: Ctx; pool: LoadedPool; client: LoadedClient }
-/** A sign-in under way: the place and the InitiateAuth flow it began with (sessions carry it on). */
-export interface SignIn extends Place { flow: string }
+/**
+ * A sign-in under way: the place, the InitiateAuth flow it began with, and the remembered device the
+ * client names (DEVICE_KEY, in its latest request or carried by the session); sessions carry both on.
+ */
+export interface SignIn extends Place { flow: string; device?: string }
+
+/** What every session of a sign-in carries from one challenge to the next. */
+export const carried = (sc: SignIn) => ({ flow: sc.flow, ...(sc.device ? { device: sc.device } : {}) });
 
 export type Responses = Record<string, string>;
 
@@ -41,7 +47,9 @@ export type Outcome =
   /** The user chose a first factor by name (SELECT_CHALLENGE); the registry starts it. */
   | { kind: 'chose'; factor: string; login: string; params: Responses }
   /** The module answers by itself (a challenge it started). */
-  | { kind: 'answer'; answer: ChallengeAnswer };
+  | { kind: 'answer'; answer: ChallengeAnswer }
+  /** The user chose (or set up) a challenge to meet next, by name (SELECT_MFA_TYPE, MFA_SETUP); the pipeline starts it. */
+  | { kind: 'next'; user: User; challenge: string; params?: Responses };
 
 export const proved = (user: User, after: Step): Outcome => ({ kind: 'proved', user, after });
 export const answered = (answer: ChallengeAnswer): Outcome => ({ kind: 'answer', answer });
@@ -113,9 +121,20 @@ export async function userGroups(ctx: Ctx, pool: LoadedPool, user: User): Promis
   return page.items.sort((a, b) => (a.precedence ?? Infinity) - (b.precedence ?? Infinity) || a.name.localeCompare(b.name)).map((g) => g.name);
 }
 
-/** The last step: tokens. */
-export async function signedIn(at: Place, user: User): Promise<ChallengeAnswer> {
+/** The last step: tokens, with the metadata of a new device when the pool tracks devices. */
+export async function signedIn(at: Place, user: User, newDevice?: { DeviceKey: string; DeviceGroupKey: string }): Promise<ChallengeAnswer> {
   const { ctx, pool, client } = at;
   const AuthenticationResult = await ctx.tokens.issue({ pool, client, user, groups: await userGroups(ctx, pool, user), now: ctx.now() });
+  if (newDevice) AuthenticationResult.NewDeviceMetadata = newDevice;
   return { ChallengeParameters: {}, AuthenticationResult };
+}
+
+/** How far a client's clock may be off in an SRP claim's TIMESTAMP. */
+export const CLOCK_SKEW_MS = 15 * 60e3;
+
+/** Parses Cognito's claim timestamp ("Tue Mar 4 09:05:07 UTC 2025"). */
+export function parseTimestamp(ts: string): number {
+  const m = /^[A-Z][a-z]{2} ([A-Z][a-z]{2}) (\d{1,2}) (\d{2}):(\d{2}):(\d{2}) UTC (\d{4})$/.exec(ts);
+  if (!m) return NaN;
+  return Date.parse(`${m[1]} ${m[2]}, ${m[6]} ${m[3]}:${m[4]}:${m[5]} UTC`);
 }

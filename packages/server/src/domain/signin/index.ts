@@ -10,28 +10,39 @@ import {
   answered, checkSecretHash, consumeSession, openSession, proved, required, unavailableChallenge,
   type ChallengeAnswer, type ChallengeModule, type FirstFactor, type OpenSession, type Outcome, type Place, type Responses, type SignIn,
 } from './base.js';
-import { continueSignIn } from './pipeline.js';
+import { continueSignIn, startChosen } from './pipeline.js';
 import { passwordFactor, verifyPasswordFactor } from './password.js';
 import { passwordVerifier, srpFactor, startPasswordVerifier } from './password-verifier.js';
 import { newPasswordRequired } from './new-password-required.js';
 import { selectChallenge, startSelectChallenge } from './select-challenge.js';
 import type { ChallengeNameType } from '../../shapes.js';
 import { proveBySignUpSession } from './sign-up-session.js';
-import { emailOtpChallenge, emailOtpFactor, smsOtpChallenge, smsOtpFactor } from './sign-in-code.js';
 import { webAuthnChallenge, webAuthnFactor, type WebAuthnState } from './web-authn.js';
 import { refreshTokens as refresh } from './refresh.js';
+import { emailOtp, emailOtpFactor, smsMfa, smsOtp, smsOtpFactor } from './message-code.js';
+import { softwareTokenMfa } from './software-token-mfa.js';
+import { selectMfaType } from './select-mfa-type.js';
+import { mfaSetup } from './mfa-setup.js';
+import { devicePasswordVerifier, deviceSrpAuth } from './device-srp.js';
 
 export type { ChallengeAnswer } from './base.js';
 export { checkSecretHash } from './base.js';
 export { settlePasswordCheck } from './password.js';
+export { associateInSession, verifyInSession } from './mfa-setup.js';
 
 /** RespondToAuthChallenge's challenges, by name. */
 const challenges = new Map<string, ChallengeModule>([
   passwordVerifier,
   newPasswordRequired,
   selectChallenge,
-  emailOtpChallenge,
-  smsOtpChallenge,
+  smsMfa,
+  softwareTokenMfa,
+  emailOtp,
+  selectMfaType,
+  mfaSetup,
+  deviceSrpAuth,
+  devicePasswordVerifier,
+  smsOtp,
   webAuthnChallenge,
 ].map((m) => [m.name, m]));
 
@@ -140,6 +151,7 @@ async function settle(sc: SignIn, outcome: Outcome): Promise<ChallengeAnswer> {
     case 'answer': return outcome.answer;
     case 'proved': return continueSignIn(sc, outcome.user, outcome.after);
     case 'chose': return settle(sc, await startFirstFactor(sc, outcome.factor, outcome.login, outcome.params));
+    case 'next': return startChosen(sc, outcome.user, outcome.challenge, outcome.params);
   }
 }
 
@@ -147,7 +159,7 @@ async function settle(sc: SignIn, outcome: Outcome): Promise<ChallengeAnswer> {
 export async function initiateAuth(ctx: Ctx, pool: LoadedPool, client: LoadedClient, flow: string, params: Responses, opts: FlowOptions): Promise<ChallengeAnswer> {
   const run = flows.get(flow);
   if (!run) throw new InvalidParameterException(`1 validation error detected: Value '${flow}' at 'authFlow' failed to satisfy constraint: Member must satisfy enum value set: [USER_SRP_AUTH, REFRESH_TOKEN_AUTH, REFRESH_TOKEN, CUSTOM_AUTH, USER_PASSWORD_AUTH, USER_AUTH]`);
-  const sc: SignIn = { ctx, pool, client, flow };
+  const sc: SignIn = { ctx, pool, client, flow, ...(params.DEVICE_KEY ? { device: params.DEVICE_KEY } : {}) };
   return settle(sc, await run(sc, params, opts));
 }
 
@@ -161,7 +173,9 @@ export async function respondToChallenge(ctx: Ctx, pool: LoadedPool, client: Loa
   if (s.state.challenge !== challengeName && !instead) throw new InvalidParameterException(`Invalid challenge name ${challengeName}: the session expects ${s.state.challenge}`);
   if (client.secret) checkSecretHash(client, responses.USERNAME ?? '', responses.SECRET_HASH);
   if (!named) throw new InvalidParameterException(`Invalid challenge name ${challengeName}`);
-  const sc: SignIn = { ...at, flow: s.state.flow };
+  // The device the client names now, or the one it named earlier in this sign-in.
+  const device = responses.DEVICE_KEY || s.state.device;
+  const sc: SignIn = { ...at, flow: s.state.flow, ...(device ? { device } : {}) };
   if (instead) return settle(sc, await chooseInstead(sc, s as OpenSession<WebAuthnState>, responses));
   return settle(sc, await named.answer(sc, s, responses));
 }

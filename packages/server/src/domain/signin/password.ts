@@ -7,6 +7,7 @@ import { findUser, type User } from '../users.js';
 import { burnPasswordCheck, passwordMatches } from '../passwords.js';
 import { recordAuthEvent } from '../events.js';
 import { recordDecoyEvent } from '../decoys.js';
+import { answerOtp, codeMismatch, type OtpState } from '../otp.js';
 import { proved, required, wrongPassword, type FirstFactor, type SignIn } from './base.js';
 
 /**
@@ -56,7 +57,7 @@ export const passwordFactor: FirstFactor = {
  * one conditional statement that refuses while the user is locked, so guesses sent in parallel (to
  * any process) meet the limit serial ones do. A locked user fails whatever they sent, after `burn`
  * (the same work, nothing compared); a failure is recorded and answered as a wrong password; a
- * success clears the count.
+ * success takes its attempt back (the pipeline clears the count when the sign-in ends in tokens).
  */
 export async function settlePasswordCheck(ctx: Ctx, pool: LoadedPool, user: User, check: () => boolean, burn: () => void, event: 'SignIn' | 'PasswordChange') {
   const counted = await ctx.repo.claimSignInAttempt(pool.id, user.id, ctx.now(), LOCK_SECONDS);
@@ -67,7 +68,44 @@ export async function settlePasswordCheck(ctx: Ctx, pool: LoadedPool, user: User
     await recordAuthEvent(ctx, user, event, 'Fail', 'Failure');
     throw wrongPassword();
   }
-  await ctx.repo.updateUser(pool.id, user.id, { failed_attempts: 0, locked_until: 0 });
+  // A password change is done here. A sign-in goes on (MFA may follow, whose wrong codes count too):
+  // only this attempt is taken back, and the count starts again once it ends in tokens.
+  if (event === 'PasswordChange') await ctx.repo.updateUser(pool.id, user.id, { failed_attempts: 0, locked_until: 0 });
+  else await ctx.repo.undoSignInAttempt(pool.id, user.id);
+}
+
+/**
+ * How every code a signing-in user answers goes (SMS, email and TOTP codes): the attempt counts
+ * towards the user's lockout first (a locked user's code is not compared), then the session counts
+ * the answer (at most 3 wrong, then it is dead; a right one spends it). A wrong code is recorded
+ * and answered CodeMismatchException; a right one clears the failure count.
+ */
+export async function settleCodeCheck(ctx: Ctx, pool: LoadedPool, user: User, sessionId: string, check: () => boolean | Promise<boolean>, otp?: OtpState) {
+  const counted = await ctx.repo.claimSignInAttempt(pool.id, user.id, ctx.now(), LOCK_SECONDS);
+  const matched = counted && (await check());
+  try {
+    await answerOtp(ctx, sessionId, matched, otp);
+  } catch (e) {
+    await recordAuthEvent(ctx, user, 'SignIn', 'Fail', 'Success');
+    throw e;
+  }
+  await ctx.repo.undoSignInAttempt(pool.id, user.id);
+}
+
+/**
+ * settleCodeCheck for a stand-in's code session (a login naming nobody, or a user who could not get
+ * such a code): counted under the login as an unknown login's password is, never right, and
+ * answered as a real session is (a wrong code, then a dead session).
+ */
+export async function settleStandInCode(ctx: Ctx, pool: LoadedPool, login: string, sessionId: string, otp: OtpState): Promise<never> {
+  const key = ctx.secrets.mac('login-failures', pool.id, lookupKey(pool, login));
+  await ctx.repo.claimLoginAttempt(key, ctx.now(), LOCK_SECONDS, UNKNOWN_LOGIN_TTL_MS);
+  try {
+    await answerOtp(ctx, sessionId, false, otp);
+  } finally {
+    await recordDecoyEvent(ctx, pool, login, 'SignIn', 'Fail');
+  }
+  throw codeMismatch(); // a wrong answer has thrown already
 }
 
 /**

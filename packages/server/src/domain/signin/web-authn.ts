@@ -8,7 +8,7 @@ import { recordAuthEvent } from '../events.js';
 import { recordDecoyEvent } from '../decoys.js';
 import { assertionProves, relyingParty, requestOptions, standInCredentials, usableCredentials, type AssertionCheck } from '../webauthn.js';
 import {
-  answered, consumeSession, createSession, proved, required, standInHas, userOf,
+  answered, carried, consumeSession, createSession, proved, required, standInHas, userOf,
   type ChallengeModule, type FirstFactor, type SessionState,
 } from './base.js';
 
@@ -43,7 +43,7 @@ export const webAuthnFactor: FirstFactor = {
       : standInCredentials(ctx, pool, lookupKey(pool, login));
     const options = await requestOptions(rp, allow, client.config.AuthSessionValidity * 60e3);
     const state: WebAuthnState = {
-      challenge: 'WEB_AUTHN', flow: sc.flow, userId: real?.id, login,
+      challenge: 'WEB_AUTHN', ...carried(sc), userId: real?.id, login,
       check: { userId: real?.id, challenge: options.challenge, rpId: rp.rpId, userVerification: rp.userVerification },
     };
     return answered({ ChallengeName: 'WEB_AUTHN', Session: await createSession(ctx, pool, client, state), ChallengeParameters: { CREDENTIAL_REQUEST_OPTIONS: JSON.stringify(options) } });
