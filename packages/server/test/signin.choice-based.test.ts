@@ -7,7 +7,7 @@ import { Amplify } from 'aws-amplify';
 import { signIn, signOut, signUp, confirmSignUp, autoSignIn, confirmSignIn, fetchUserAttributes, fetchAuthSession } from 'aws-amplify/auth';
 import {
   AdminGetUserAuthFactorsCommand, GetUserAuthFactorsCommand, InitiateAuthCommand, RespondToAuthChallengeCommand, SignUpCommand,
-  UpdateUserPoolCommand, type CognitoIdentityProviderClient,
+  SetUserPoolMfaConfigCommand, UpdateUserPoolCommand, type CognitoIdentityProviderClient,
 } from '@aws-sdk/client-cognito-identity-provider';
 import {
   MailCatcher, startGatehouse, createPoolAndClient, uniqueEmail, unrefLongClientTimers, userClient, AUTO_SIGN_IN_DEBOUNCE_MS, type Gatehouse,
@@ -227,4 +227,20 @@ test('sign-in code brute force: 10 guesses sent at once are counted as serial on
   assert.equal(names.filter((n) => n === 'CodeMismatchException').length, 3, names.join(', '));
   assert.equal(names.filter((n) => n === 'NotAuthorizedException').length, 7, names.join(', '));
   assert.equal((await errorOf(answer(code))).name, 'NotAuthorizedException');
+});
+
+test('MFA follows a password first factor as the pool says, and no MFA follows a sign-in code', async () => {
+  const mfaPool = await createPoolAndClient(gh, { Policies: { SignInPolicy: { AllowedFirstAuthFactors: ['PASSWORD', 'EMAIL_OTP'] } } });
+  await gh.admin.send(new SetUserPoolMfaConfigCommand({ UserPoolId: mfaPool.poolId, MfaConfiguration: 'ON', EmailMfaConfiguration: { Subject: 'Your code', Message: 'Your code is {####}' } }));
+  Amplify.configure({ Auth: { Cognito: { userPoolId: mfaPool.poolId, userPoolClientId: mfaPool.clientId, userPoolEndpoint: gh.url, loginWith: { email: true } } } });
+  const email = await confirmedUser();
+  let since = Date.now();
+  const password = await signIn({ username: email, password: PASSWORD, options: { authFlowType: 'USER_AUTH', preferredChallenge: 'PASSWORD' } });
+  assert.equal(password.nextStep.signInStep, 'CONFIRM_SIGN_IN_WITH_EMAIL_CODE', 'the second factor');
+  assert.equal((await confirmSignIn({ challengeResponse: await mail.code(email, since) })).nextStep.signInStep, 'DONE');
+  await signOut();
+  since = Date.now();
+  const code = await signIn({ username: email, options: { authFlowType: 'USER_AUTH', preferredChallenge: 'EMAIL_OTP' } });
+  assert.equal(code.nextStep.signInStep, 'CONFIRM_SIGN_IN_WITH_EMAIL_CODE', 'the first factor');
+  assert.equal((await confirmSignIn({ challengeResponse: await mail.code(email, since) })).nextStep.signInStep, 'DONE', 'and nothing after it');
 });
