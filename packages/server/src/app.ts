@@ -18,6 +18,7 @@ import { Metrics, clusterWorkerMetrics } from './metrics.js';
 import { CognitoError, InternalErrorException, RequestEntityTooLargeException, SerializationException, UnknownOperationException, ResourceNotFoundException } from './errors.js';
 import './ops/index.js';
 import { registerImportUpload } from './wire/import-upload.js';
+import { registerHosted } from './hosted/index.js';
 
 const TARGET_PREFIX = 'AWSCognitoIdentityProviderService.';
 const BODY_LIMIT = 512 * 1024;
@@ -79,6 +80,7 @@ export async function buildApp(config: Config, logger: Pino = createPino(config.
   // upload's token) and we write our own debug line with no request content.
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }),
+    ...(config.tls ? { https: { cert: config.tls.cert, key: config.tls.key } } : {}),
     bodyLimit: BODY_LIMIT, requestTimeout: 600_000 /* CSV uploads of up to 100 MB stream through; API bodies are bounded by bodyLimit */, trustProxy: trustProxy(config.trustProxy), return503OnClosing: true,
   });
   app.removeAllContentTypeParsers();
@@ -125,17 +127,7 @@ export async function buildApp(config: Config, logger: Pino = createPino(config.
     if (!(await repo.getPool(poolId))) throw new ResourceNotFoundException('User pool does not exist.');
     return reply.header('cache-control', 'public, max-age=300').send(await ctx.tokens.jwks(poolId));
   });
-  app.get('/:poolId/.well-known/openid-configuration', async (req, reply) => {
-    const { poolId } = req.params as { poolId: string };
-    if (!(await repo.getPool(poolId))) throw new ResourceNotFoundException('User pool does not exist.');
-    const iss = ctx.tokens.issuer(poolId);
-    return reply.send({
-      issuer: iss, jwks_uri: `${iss}/.well-known/jwks.json`, subject_types_supported: ['public'],
-      id_token_signing_alg_values_supported: ['RS256'], response_types_supported: ['code', 'token'],
-      scopes_supported: ['openid', 'email', 'phone', 'profile'], token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-    });
-  });
-
+  registerHosted(app, ctx);
   registerImportUpload(app, ctx);
 
   // One debug line per request, with no request or response content: never codes, passwords or tokens.
@@ -197,5 +189,5 @@ export async function startServer(config: Config = loadConfig(), logger?: Pino):
   sweep.unref();
   ctx.messages.start();
   // The outbox stops claiming first; a message it was sending is left to its claim's end (see messages.ts).
-  return { url: `http://127.0.0.1:${port}`, port, ctx, app, close: async () => { clearInterval(sweep); ctx.messages.stop(); await app.close(); } };
+  return { url: `${config.tls ? 'https' : 'http'}://127.0.0.1:${port}`, port, ctx, app, close: async () => { clearInterval(sweep); ctx.messages.stop(); await app.close(); } };
 }

@@ -24,6 +24,8 @@ export interface Config {
   trustProxy: boolean | number | string;
   /** An API request's body must arrive within this long after its headers (slow-body attacks); uploads have their own. */
   bodyTimeoutMs: number;
+  /** GATEHOUSE_TLS_CERT / GATEHOUSE_TLS_KEY: PEM certificate chain and key; the server speaks HTTPS when set. */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 function readOrCreate(file: string, make: () => string): { value: string; created: boolean } {
@@ -66,13 +68,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Processes sharing one database must share it: set GATEHOUSE_MASTER_KEY (base64, 32 bytes) there.
   const mk = get('GATEHOUSE_MASTER_KEY') ?? readOrCreate(path.join(dataDir, 'master.key'), () => crypto.randomBytes(32).toString('base64')).value;
   const masterKey = Buffer.from(mk, 'base64');
+  const tls = loadTls(get('GATEHOUSE_TLS_CERT'), get('GATEHOUSE_TLS_KEY'));
   if (masterKey.length !== 32) throw new Error('GATEHOUSE_MASTER_KEY must be 32 bytes, base64-encoded');
 
   return {
     port,
     host: get('HOST') ?? '0.0.0.0',
     dataDir,
-    publicUrl: (get('GATEHOUSE_PUBLIC_URL') ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+    publicUrl: (get('GATEHOUSE_PUBLIC_URL') ?? `${tls ? 'https' : 'http'}://localhost:${port}`).replace(/\/+$/, ''),
     region: get('GATEHOUSE_REGION') ?? 'local',
     databaseUrl: get('GATEHOUSE_DATABASE_URL') || undefined,
     admin,
@@ -84,7 +87,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     limits: loadLimits(get),
     trustProxy: parseTrustProxy(get('GATEHOUSE_TRUST_PROXY')),
     bodyTimeoutMs: positiveInteger('GATEHOUSE_BODY_TIMEOUT_MS', get('GATEHOUSE_BODY_TIMEOUT_MS'), 10_000),
+    tls,
   };
+}
+
+/** Both files or neither: a certificate without its key (or the reverse) stops the start. */
+function loadTls(cert: string | undefined, key: string | undefined): Config['tls'] {
+  if (!cert && !key) return undefined;
+  if (!cert || !key) throw new Error('GATEHOUSE_TLS_CERT and GATEHOUSE_TLS_KEY must be set together');
+  return { cert: fs.readFileSync(cert), key: fs.readFileSync(key) };
 }
 
 /** GATEHOUSE_TRUST_PROXY: unset or false, true (any proxy), a hop count, or addresses/CIDRs separated by commas. */

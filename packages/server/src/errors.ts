@@ -28,6 +28,7 @@ export const ExpiredCodeException = kind('ExpiredCodeException');
 export const PasswordResetRequiredException = kind('PasswordResetRequiredException');
 export const ResourceNotFoundException = kind('ResourceNotFoundException');
 export const GroupExistsException = kind('GroupExistsException');
+export const DuplicateProviderException = kind('DuplicateProviderException');
 export const LimitExceededException = kind('LimitExceededException');
 export const TooManyRequestsException = kind('TooManyRequestsException');
 export const TooManyFailedAttemptsException = kind('TooManyFailedAttemptsException');

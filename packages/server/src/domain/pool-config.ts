@@ -477,10 +477,7 @@ export function clientConfig(input: ClientSettings, pool: LoadedPool, ClientName
   checkClientAttributes(pool, WriteAttributes, 'write', verb);
 
   const SupportedIdentityProviders = unique(input.SupportedIdentityProviders);
-  for (const p of SupportedIdentityProviders ?? []) {
-    // Only the pool's own directory exists here: this server has no federated identity providers.
-    if (p !== 'COGNITO') throw invalid(`The provider ${p} does not exist for User Pool ${pool.id}`);
-  }
+  // Whether each provider exists is checked with the store (domain/oauth.ts checkOAuthSettings).
   const CallbackURLs = unique(input.CallbackURLs);
   const LogoutURLs = unique(input.LogoutURLs);
   for (const u of CallbackURLs ?? []) checkRedirect('CallbackURLs', u);

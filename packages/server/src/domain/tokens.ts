@@ -9,9 +9,12 @@ import type { User } from './users.js';
 
 interface PoolKeys { kid: string; privateKey: KeyObject; publicKey: KeyObject; jwk: object }
 
+/** The scope of tokens from the API's sign-ins: the user's own operations. */
+export const USER_ADMIN_SCOPE = 'aws.cognito.signin.user.admin';
+
 export interface AuthenticationResult {
   AccessToken: string;
-  IdToken: string;
+  IdToken?: string;
   RefreshToken?: string;
   ExpiresIn: number;
   TokenType: 'Bearer';
@@ -29,6 +32,7 @@ export async function generatePoolKey(secrets: Secrets, poolId: string, now: num
 const b64json = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
 
 const boolAttrs = new Set(['email_verified', 'phone_number_verified']);
+const safeParse = (v: string) => { try { return JSON.parse(v); } catch { return v; } };
 
 /** Issues and checks Cognito-shaped JWTs and opaque refresh tokens. Keys are cached per pool. */
 export class TokenService {
@@ -71,7 +75,11 @@ export class TokenService {
   }
 
   /** Signs access and ID tokens; a new sign-in (no originJti) also gets a refresh token. */
-  async issue(opts: { pool: LoadedPool; client: LoadedClient; user: User; groups: string[]; now: number; authTime?: number; originJti?: string; withRefresh?: boolean }): Promise<AuthenticationResult> {
+  /**
+   * `scopes` are OAuth scopes granted by the hosted sign-in (else the API's one scope): the ID token
+   * then needs `openid`, and carries `nonce` when the authorize request sent one.
+   */
+  async issue(opts: { pool: LoadedPool; client: LoadedClient; user: User; groups: string[]; now: number; authTime?: number; originJti?: string; withRefresh?: boolean; scopes?: string; nonce?: string }): Promise<AuthenticationResult> {
     const { pool, client, user, groups, now } = opts;
     const life = tokenLifetimes(client.config);
     const authTime = Math.floor((opts.authTime ?? now) / 1000);
@@ -82,15 +90,18 @@ export class TokenService {
     const idAttrs: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(user.attributes)) {
       if (k === 'sub' || (readable && !readable.includes(k))) continue;
-      idAttrs[k] = boolAttrs.has(k) ? v === 'true' : v;
+      // identities (federated users) is JSON in the store and an array in the token, as Cognito's.
+      idAttrs[k] = boolAttrs.has(k) ? v === 'true' : k === 'identities' ? safeParse(v) : v;
     }
+    const scope = opts.scopes ?? USER_ADMIN_SCOPE;
+    const withId = opts.scopes === undefined || opts.scopes.split(' ').includes('openid');
     const [AccessToken, IdToken] = await Promise.all([
-      this.sign(pool.id, { ...common, token_use: 'access', scope: 'aws.cognito.signin.user.admin', client_id: client.id, username: user.username }, now, life.access),
-      this.sign(pool.id, { ...idAttrs, ...common, aud: client.id, token_use: 'id', 'cognito:username': user.username }, now, life.id),
+      this.sign(pool.id, { ...common, token_use: 'access', scope, client_id: client.id, username: user.username }, now, life.access),
+      withId ? this.sign(pool.id, { ...idAttrs, ...common, aud: client.id, token_use: 'id', 'cognito:username': user.username, ...(opts.nonce ? { nonce: opts.nonce } : {}) }, now, life.id) : undefined,
     ]);
-    const result: AuthenticationResult = { AccessToken, IdToken, ExpiresIn: Math.floor(life.access / 1000), TokenType: 'Bearer' };
+    const result: AuthenticationResult = { AccessToken, ...(IdToken ? { IdToken } : {}), ExpiresIn: Math.floor(life.access / 1000), TokenType: 'Bearer' };
     if (opts.withRefresh ?? !opts.originJti) {
-      const fresh = this.newRefreshToken(pool, client, user, originJti, authTime * 1000, now, now + life.refresh);
+      const fresh = this.newRefreshToken(pool, client, user, originJti, authTime * 1000, now, now + life.refresh, opts.scopes);
       await this.repo.putRefreshToken(fresh.row);
       result.RefreshToken = fresh.token;
     }
@@ -98,14 +109,24 @@ export class TokenService {
   }
 
   /** A new refresh token of the family `originJti` and the row that stores it (not yet stored). */
-  newRefreshToken(pool: LoadedPool, client: LoadedClient, user: User, originJti: string, authTime: number, now: number, expiresAt: number) {
+  newRefreshToken(pool: LoadedPool, client: LoadedClient, user: User, originJti: string, authTime: number, now: number, expiresAt: number, scopes?: string | null) {
     const token = randomToken(48);
-    const row = { token_hash: sha256(token), origin_jti: originJti, pool_id: pool.id, client_id: client.id, user_id: user.id, auth_time: authTime, expires_at: expiresAt, revoked_at: null, rotated_at: null, created_at: now };
+    const row = { token_hash: sha256(token), origin_jti: originJti, pool_id: pool.id, client_id: client.id, user_id: user.id, auth_time: authTime, expires_at: expiresAt, revoked_at: null, rotated_at: null, created_at: now, scopes: scopes ?? null };
     return { token, row };
   }
 
+  /**
+   * client_credentials: an access token for the client itself (sub is the client id), with the
+   * resource-server scopes granted; no ID or refresh token, nothing to revoke.
+   */
+  async issueForClient(pool: LoadedPool, client: LoadedClient, scopes: string, now: number): Promise<{ AccessToken: string; ExpiresIn: number }> {
+    const life = tokenLifetimes(client.config).access;
+    const AccessToken = await this.sign(pool.id, { sub: client.id, token_use: 'access', scope: scopes, auth_time: Math.floor(now / 1000), iss: this.issuer(pool.id), version: 2, client_id: client.id }, now, life);
+    return { AccessToken, ExpiresIn: Math.floor(life / 1000) };
+  }
+
   /** Verifies an access token, that its sign-in has not been revoked and that its app client still exists. Returns its claims. */
-  async verifyAccess(token: string, now: number): Promise<{ poolId: string; sub: string; username: string; clientId: string; originJti: string; claims: JWTPayload }> {
+  async verifyAccess(token: string, now: number): Promise<{ poolId: string; sub: string; username: string; clientId: string; originJti: string; scopes: string[]; claims: JWTPayload }> {
     let poolId: string;
     try {
       const iss = decodeJwt(token).iss ?? '';
@@ -128,6 +149,6 @@ export class TokenService {
     // sign-in that was under way when the client was deleted.
     const client = await this.repo.getClient(String(claims.client_id));
     if (!client || client.pool_id !== poolId) throw new NotAuthorizedException('Access Token has been revoked');
-    return { poolId, sub: String(claims.sub), username: String(claims.username), clientId: String(claims.client_id), originJti: claims.origin_jti, claims };
+    return { poolId, sub: String(claims.sub), username: String(claims.username), clientId: String(claims.client_id), originJti: claims.origin_jti, scopes: String(claims.scope ?? '').split(' '), claims };
   }
 }

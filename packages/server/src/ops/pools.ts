@@ -10,6 +10,7 @@ import {
 } from '../domain/pool-config.js';
 import type { PoolConfig } from '../domain/pools.js';
 import { pageCursor, pageToken, poolClientOf, poolOf } from './common.js';
+import { checkOAuthSettings } from '../domain/oauth.js';
 
 /**
  * Rewrites a pool's settings from their current value, only if nobody changed them meanwhile:
@@ -79,6 +80,7 @@ op('CreateUserPoolClient', async (ctx, input) => {
   const config = clientConfig(input, pool, name, 'creating');
   const id = newClientId();
   const secret = given ?? (generate ? newClientSecret() : undefined);
+  await checkOAuthSettings(ctx, pool, config, secret !== undefined);
   const now = ctx.now();
   const row = {
     id, pool_id: pool.id, name, config: JSON.stringify(config), created_at: now, updated_at: now,
@@ -98,6 +100,7 @@ op('UpdateUserPoolClient', async (ctx, input) => {
   const name = input.ClientName ?? client.name;
   // As in Cognito, settings the request leaves out go back to their defaults; the secret stays.
   const config = clientConfig(input, pool, name, 'updating');
+  await checkOAuthSettings(ctx, pool, config, client.secret !== null);
   const now = ctx.now();
   const patch = { name, config: JSON.stringify(config), updated_at: now };
   await ctx.repo.updateClient(client.id, patch);

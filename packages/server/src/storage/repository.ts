@@ -2,6 +2,14 @@ import { Kysely, sql, type RawBuilder, type Selectable, type Insertable, type Up
 import type { Database, PoolTable, ClientTable, UserTable, GroupTable, CodeTable, AuthSessionTable, RefreshTokenTable, OutboxTable, PoolKeyTable } from './schema.js';
 import type { ImportJobTable, ImportChunkTable } from './schema.js';
 import type { AuthEventTable, DecoyTable, DeviceTable, WebAuthnCredentialTable } from './schema.js';
+import type { OAuthCodeTable, SsoSessionTable, ResourceServerTable, UiCustomizationTable, PoolDomainTable, IdentityProviderTable, UserIdentityTable } from './schema.js';
+export type OAuthCode = Selectable<OAuthCodeTable>;
+export type SsoSession = Selectable<SsoSessionTable>;
+export type ResourceServer = Selectable<ResourceServerTable>;
+export type UiCustomization = Selectable<UiCustomizationTable>;
+export type PoolDomain = Selectable<PoolDomainTable>;
+export type IdentityProvider = Selectable<IdentityProviderTable>;
+export type UserIdentity = Selectable<UserIdentityTable>;
 export type AuthEvent = Selectable<AuthEventTable>;
 export type Device = Selectable<DeviceTable>;
 
@@ -207,6 +215,45 @@ export interface Repository {
    * still reads `from`, so of two uses racing with one counter value only one wins.
    */
   useWebAuthnCredential(poolId: string, credentialId: string, from: number, to: number, now: number): Promise<boolean>;
+
+  // ---- Hosted sign-in (OAuth 2.0 / OpenID Connect; see domain/oauth.ts) ----
+  putOAuthCode(code: Insertable<OAuthCodeTable>): Promise<void>;
+  /**
+   * Spends an authorization code by conditional update: 'ok' with its row for the one caller that
+   * wins, 'reused' (with the row) when it was already spent, 'invalid' when unknown or expired.
+   */
+  useOAuthCode(hash: string, now: number): Promise<{ outcome: 'ok' | 'reused' | 'invalid'; row?: OAuthCode }>;
+  createSsoSession(session: Insertable<SsoSessionTable>): Promise<void>;
+  getSsoSession(id: string): Promise<SsoSession | undefined>;
+  deleteSsoSession(id: string): Promise<void>;
+  /** Records `key` as used until `expiresAt`; false when it already was (replay). */
+  useOnce(key: string, expiresAt: number): Promise<boolean>;
+
+  createResourceServer(server: Insertable<ResourceServerTable>): Promise<void>;
+  getResourceServer(poolId: string, identifier: string): Promise<ResourceServer | undefined>;
+  updateResourceServer(poolId: string, identifier: string, patch: Updateable<ResourceServerTable>): Promise<boolean>;
+  deleteResourceServer(poolId: string, identifier: string): Promise<boolean>;
+  listResourceServers(poolId: string, limit: number, after?: string): Promise<Page<ResourceServer>>;
+
+  /** Replaces the customization of (pool, client); clientId 'ALL' is the pool's. */
+  putUiCustomization(row: Insertable<UiCustomizationTable>): Promise<void>;
+  getUiCustomization(poolId: string, clientId: string): Promise<UiCustomization | undefined>;
+
+  createPoolDomain(row: Insertable<PoolDomainTable>): Promise<void>;
+  getPoolDomain(domain: string): Promise<PoolDomain | undefined>;
+  getDomainOfPool(poolId: string): Promise<PoolDomain | undefined>;
+  deletePoolDomain(domain: string, poolId: string): Promise<boolean>;
+
+  createIdentityProvider(row: Insertable<IdentityProviderTable>): Promise<void>;
+  getIdentityProvider(poolId: string, name: string): Promise<IdentityProvider | undefined>;
+  updateIdentityProvider(poolId: string, name: string, patch: Updateable<IdentityProviderTable>): Promise<boolean>;
+  deleteIdentityProvider(poolId: string, name: string): Promise<boolean>;
+  listIdentityProviders(poolId: string, limit: number, after?: string): Promise<Page<IdentityProvider>>;
+
+  linkIdentity(row: Insertable<UserIdentityTable>): Promise<void>;
+  findIdentity(poolId: string, providerName: string, providerUserId: string): Promise<UserIdentity | undefined>;
+  listIdentitiesOfUser(userId: string): Promise<UserIdentity[]>;
+  unlinkIdentity(poolId: string, providerName: string, providerUserId: string): Promise<boolean>;
 }
 
 // The unique indexes of the schema by their columns as SQLite names them, and by their name.
@@ -608,6 +655,9 @@ export class KyselyRepository implements Repository {
     await this.db.deleteFrom('codes').where('expires_at', '<', now - 86_400_000).execute();
     await this.db.deleteFrom('refresh_tokens').where('expires_at', '<', now).execute();
     await this.db.deleteFrom('login_failures').where('expires_at', '<', now).execute();
+    await this.db.deleteFrom('oauth_codes').where('expires_at', '<', now - 3600_000).execute();
+    await this.db.deleteFrom('sso_sessions').where('expires_at', '<', now).execute();
+    await this.db.deleteFrom('used_once').where('expires_at', '<', now).execute();
   }
 
   // ---- User import jobs (bulk CSV import; see domain/user-import.ts) ----
@@ -821,6 +871,87 @@ export class KyselyRepository implements Repository {
     const r = await this.db.updateTable('webauthn_credentials').set({ counter: to, last_used_at: now })
       .where('pool_id', '=', poolId).where('credential_id', '=', credentialId).where('counter', '=', from).executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
+  }
+
+  // ---- Hosted sign-in ----
+  async putOAuthCode(code: Insertable<OAuthCodeTable>) { await this.db.insertInto('oauth_codes').values(code).execute(); }
+  async useOAuthCode(hash: string, now: number) {
+    const won = await this.db.updateTable('oauth_codes').set({ consumed_at: now }).where('code_hash', '=', hash)
+      .where('consumed_at', 'is', null).where('expires_at', '>=', now).returningAll().executeTakeFirst();
+    if (won) return { outcome: 'ok' as const, row: won };
+    const row = await this.db.selectFrom('oauth_codes').selectAll().where('code_hash', '=', hash).executeTakeFirst();
+    return row?.consumed_at != null ? { outcome: 'reused' as const, row } : { outcome: 'invalid' as const };
+  }
+  async createSsoSession(session: Insertable<SsoSessionTable>) { await this.db.insertInto('sso_sessions').values(session).execute(); }
+  getSsoSession(id: string) { return this.db.selectFrom('sso_sessions').selectAll().where('id', '=', id).executeTakeFirst(); }
+  async deleteSsoSession(id: string) { await this.db.deleteFrom('sso_sessions').where('id', '=', id).execute(); }
+  async useOnce(key: string, expiresAt: number) {
+    const rows = await this.db.insertInto('used_once').values({ key, expires_at: expiresAt }).onConflict((oc) => oc.doNothing()).returning('key').execute();
+    return rows.length === 1;
+  }
+
+  async createResourceServer(server: Insertable<ResourceServerTable>) { await this.unique(() => this.db.insertInto('resource_servers').values(server).execute()); }
+  getResourceServer(poolId: string, identifier: string) {
+    return this.db.selectFrom('resource_servers').selectAll().where('pool_id', '=', poolId).where('identifier', '=', identifier).executeTakeFirst();
+  }
+  async updateResourceServer(poolId: string, identifier: string, patch: Updateable<ResourceServerTable>) {
+    const r = await this.db.updateTable('resource_servers').set(patch).where('pool_id', '=', poolId).where('identifier', '=', identifier).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+  async deleteResourceServer(poolId: string, identifier: string) {
+    const r = await this.db.deleteFrom('resource_servers').where('pool_id', '=', poolId).where('identifier', '=', identifier).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+  async listResourceServers(poolId: string, limit: number, after?: string) {
+    let q = this.db.selectFrom('resource_servers').selectAll().where('pool_id', '=', poolId).orderBy('identifier').limit(limit + 1);
+    if (after) q = q.where('identifier', '>', cursor(after));
+    return page(await q.execute(), limit, (r) => r.identifier);
+  }
+
+  async putUiCustomization(row: Insertable<UiCustomizationTable>) {
+    await this.db.insertInto('ui_customizations').values(row)
+      .onConflict((oc) => oc.columns(['pool_id', 'client_id']).doUpdateSet({ css: row.css ?? null, image: row.image ?? null, updated_at: row.updated_at })).execute();
+  }
+  getUiCustomization(poolId: string, clientId: string) {
+    return this.db.selectFrom('ui_customizations').selectAll().where('pool_id', '=', poolId).where('client_id', '=', clientId).executeTakeFirst();
+  }
+
+  async createPoolDomain(row: Insertable<PoolDomainTable>) { await this.unique(() => this.db.insertInto('pool_domains').values(row).execute()); }
+  getPoolDomain(domain: string) { return this.db.selectFrom('pool_domains').selectAll().where('domain', '=', domain).executeTakeFirst(); }
+  getDomainOfPool(poolId: string) { return this.db.selectFrom('pool_domains').selectAll().where('pool_id', '=', poolId).executeTakeFirst(); }
+  async deletePoolDomain(domain: string, poolId: string) {
+    const r = await this.db.deleteFrom('pool_domains').where('domain', '=', domain).where('pool_id', '=', poolId).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
+  async createIdentityProvider(row: Insertable<IdentityProviderTable>) { await this.unique(() => this.db.insertInto('identity_providers').values(row).execute()); }
+  getIdentityProvider(poolId: string, name: string) {
+    return this.db.selectFrom('identity_providers').selectAll().where('pool_id', '=', poolId).where('name', '=', name).executeTakeFirst();
+  }
+  async updateIdentityProvider(poolId: string, name: string, patch: Updateable<IdentityProviderTable>) {
+    const r = await this.db.updateTable('identity_providers').set(patch).where('pool_id', '=', poolId).where('name', '=', name).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+  async deleteIdentityProvider(poolId: string, name: string) {
+    const r = await this.db.deleteFrom('identity_providers').where('pool_id', '=', poolId).where('name', '=', name).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+  async listIdentityProviders(poolId: string, limit: number, after?: string) {
+    let q = this.db.selectFrom('identity_providers').selectAll().where('pool_id', '=', poolId).orderBy('name').limit(limit + 1);
+    if (after) q = q.where('name', '>', cursor(after));
+    return page(await q.execute(), limit, (r) => r.name);
+  }
+
+  async linkIdentity(row: Insertable<UserIdentityTable>) { await this.unique(() => this.db.insertInto('user_identities').values(row).execute()); }
+  findIdentity(poolId: string, providerName: string, providerUserId: string) {
+    return this.db.selectFrom('user_identities').selectAll().where('pool_id', '=', poolId).where('provider_name', '=', providerName)
+      .where('provider_user_id', '=', providerUserId).executeTakeFirst();
+  }
+  listIdentitiesOfUser(userId: string) { return this.db.selectFrom('user_identities').selectAll().where('user_id', '=', userId).orderBy('created_at').execute(); }
+  async unlinkIdentity(poolId: string, providerName: string, providerUserId: string) {
+    const r = await this.db.deleteFrom('user_identities').where('pool_id', '=', poolId).where('provider_name', '=', providerName)
+      .where('provider_user_id', '=', providerUserId).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
   }
 }
 

@@ -102,11 +102,14 @@ export function required(params: Responses, ...names: string[]) {
   for (const n of names) if (!params[n]) throw new InvalidParameterException(`Missing required parameter ${n}`);
 }
 
-/** Checks SECRET_HASH for clients that have a secret: base64(HMAC-SHA256(secret, username + clientId)). */
+/** SECRET_HASH: base64(HMAC-SHA256(secret, username + clientId)). The hosted pages compute it for their own answers. */
+export const secretHash = (client: LoadedClient, username: string) => crypto.createHmac('sha256', client.secret ?? '').update(username + client.id).digest('base64');
+
+/** Checks SECRET_HASH for clients that have a secret. */
 export function checkSecretHash(client: LoadedClient, username: string, provided: string | undefined) {
   if (!client.secret) return;
   if (!provided) throw new NotAuthorizedException(`Client ${client.id} is configured with secret but SECRET_HASH was not received`);
-  const expected = crypto.createHmac('sha256', client.secret).update(username + client.id).digest('base64');
+  const expected = secretHash(client, username);
   if (!safeEqual(expected, provided)) throw new NotAuthorizedException(`Unable to verify secret hash for client ${client.id}`);
 }
 
@@ -121,8 +124,23 @@ export async function userGroups(ctx: Ctx, pool: LoadedPool, user: User): Promis
   return page.items.sort((a, b) => (a.precedence ?? Infinity) - (b.precedence ?? Infinity) || a.name.localeCompare(b.name)).map((g) => g.name);
 }
 
-/** The last step: tokens, with the metadata of a new device when the pool tracks devices. */
-export async function signedIn(at: Place, user: User, newDevice?: { DeviceKey: string; DeviceGroupKey: string }): Promise<ChallengeAnswer> {
+/** The flow of sign-ins on the managed login pages: they end in an authorization code, not tokens. */
+export const HOSTED_FLOW = 'HOSTED_UI';
+
+// A hosted sign-in's last answer carries no tokens; the pages read who signed in from here (never sent).
+const hostedUsers = new WeakMap<ChallengeAnswer, User>();
+export const hostedUserOf = (answer: ChallengeAnswer) => hostedUsers.get(answer);
+
+/**
+ * The last step: tokens, with the metadata of a new device when the pool tracks devices (or, on the
+ * hosted pages, the user they make a code for).
+ */
+export async function signedIn(at: Place & { flow?: string }, user: User, newDevice?: { DeviceKey: string; DeviceGroupKey: string }): Promise<ChallengeAnswer> {
+  if (at.flow === HOSTED_FLOW) {
+    const answer: ChallengeAnswer = { ChallengeParameters: {} };
+    hostedUsers.set(answer, user);
+    return answer;
+  }
   const { ctx, pool, client } = at;
   const AuthenticationResult = await ctx.tokens.issue({ pool, client, user, groups: await userGroups(ctx, pool, user), now: ctx.now() });
   if (newDevice) AuthenticationResult.NewDeviceMetadata = newDevice;

@@ -7,7 +7,7 @@ import { allowedFirstFactors, hidesUsers, requireFlow, type LoadedClient, type L
 import { findUser, type User } from '../users.js';
 import type { AuthenticationResult } from '../tokens.js';
 import {
-  answered, checkSecretHash, consumeSession, openSession, proved, required, unavailableChallenge,
+  answered, checkSecretHash, consumeSession, secretHash, hostedUserOf, openSession, proved, required, unavailableChallenge, HOSTED_FLOW, invalidSession,
   type ChallengeAnswer, type ChallengeModule, type FirstFactor, type OpenSession, type Outcome, type Place, type Responses, type SignIn,
 } from './base.js';
 import { continueSignIn, startChosen } from './pipeline.js';
@@ -26,7 +26,7 @@ import { mfaSetup } from './mfa-setup.js';
 import { devicePasswordVerifier, deviceSrpAuth } from './device-srp.js';
 
 export type { ChallengeAnswer } from './base.js';
-export { checkSecretHash } from './base.js';
+export { checkSecretHash, secretHash, userGroups, HOSTED_FLOW } from './base.js';
 export { settlePasswordCheck } from './password.js';
 export { associateInSession, verifyInSession } from './mfa-setup.js';
 
@@ -164,11 +164,13 @@ export async function initiateAuth(ctx: Ctx, pool: LoadedPool, client: LoadedCli
 }
 
 /** RespondToAuthChallenge and AdminRespondToAuthChallenge. */
-export async function respondToChallenge(ctx: Ctx, pool: LoadedPool, client: LoadedClient, challengeName: string, responses: Responses, sessionToken: string | undefined): Promise<ChallengeAnswer> {
+export async function respondToChallenge(ctx: Ctx, pool: LoadedPool, client: LoadedClient, challengeName: string, responses: Responses, sessionToken: string | undefined, opts: { hosted?: boolean } = {}): Promise<ChallengeAnswer> {
   const at: Place = { ctx, pool, client };
   const named = challenges.get(challengeName);
   // A challenge that carries its state in the answer (PASSWORD_VERIFIER's SECRET_BLOCK) may come without a Session.
   const s = !sessionToken && named?.sessionFromAnswer ? await named.sessionFromAnswer(at, responses) : await openSession(ctx, client, sessionToken);
+  // A session of the hosted pages ends in a code there, and one of the API in tokens here: neither crosses over.
+  if ((s.state.flow === HOSTED_FLOW) !== !!opts.hosted) throw invalidSession();
   const instead = challengeName === 'SELECT_CHALLENGE' && s.state.challenge === 'WEB_AUTHN';
   if (s.state.challenge !== challengeName && !instead) throw new InvalidParameterException(`Invalid challenge name ${challengeName}: the session expects ${s.state.challenge}`);
   if (client.secret) checkSecretHash(client, responses.USERNAME ?? '', responses.SECRET_HASH);
@@ -196,4 +198,44 @@ async function chooseInstead(sc: SignIn, s: OpenSession<WebAuthnState>, r: Respo
 /** REFRESH_TOKEN_AUTH and GetTokensFromRefreshToken. */
 export function refreshTokens(ctx: Ctx, pool: LoadedPool, client: LoadedClient, token: string): Promise<AuthenticationResult> {
   return refresh({ ctx, pool, client }, token);
+}
+
+/** What a step of the hosted pages comes to: the next challenge, or the user who signed in. */
+export interface HostedStep { answer: ChallengeAnswer; user?: User }
+
+const hostedStep = (answer: ChallengeAnswer): HostedStep => ({ answer, user: hostedUserOf(answer) });
+
+/**
+ * The managed login's sign-in with username and password. It runs whatever the client's
+ * ExplicitAuthFlows say (those govern the API, as in Cognito) and goes through the same pipeline.
+ */
+export async function hostedSignIn(ctx: Ctx, pool: LoadedPool, client: LoadedClient, login: string, password: string): Promise<HostedStep> {
+  const sc: SignIn = { ctx, pool, client, flow: HOSTED_FLOW };
+  return hostedStep(await settle(sc, proved(await verifyPasswordFactor(sc, login, password), 'firstFactor')));
+}
+
+/** A challenge answered on the hosted pages (only sessions those pages started). */
+export async function hostedRespond(ctx: Ctx, pool: LoadedPool, client: LoadedClient, challengeName: string, responses: Responses, sessionToken: string): Promise<HostedStep> {
+  if (client.secret && responses.USERNAME) responses = { ...responses, SECRET_HASH: secretHash(client, responses.USERNAME) };
+  return hostedStep(await respondToChallenge(ctx, pool, client, challengeName, responses, sessionToken, { hosted: true }));
+}
+
+/** The hosted pages sign a just-confirmed user in with ConfirmSignUp's session, as autoSignIn does. */
+export async function hostedSignInAfterSignUp(ctx: Ctx, pool: LoadedPool, client: LoadedClient, login: string, session: string): Promise<HostedStep> {
+  const sc: SignIn = { ctx, pool, client, flow: HOSTED_FLOW };
+  return hostedStep(await settle(sc, await proveBySignUpSession(sc, login, session)));
+}
+
+/**
+ * A first factor other than the password, chosen on the hosted pages (a passkey, a code by email or
+ * SMS), where the pool allows it for USER_AUTH.
+ */
+export async function hostedFirstFactor(ctx: Ctx, pool: LoadedPool, client: LoadedClient, login: string, factor: string): Promise<HostedStep> {
+  const sc: SignIn = { ctx, pool, client, flow: HOSTED_FLOW };
+  return hostedStep(await settle(sc, await startFirstFactor(sc, factor, login, {})));
+}
+
+/** The first factors besides the password a pool lets users choose (for the pages' buttons). */
+export function otherFirstFactors(pool: LoadedPool): string[] {
+  return allowedFirstFactors(pool).filter((f) => f !== 'PASSWORD' && firstFactors.has(f));
 }

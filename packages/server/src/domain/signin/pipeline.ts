@@ -7,7 +7,7 @@ import type { User } from '../users.js';
 import { recordAuthEvent } from '../events.js';
 import { mfaDemand, poolFactors, userHas } from '../mfa.js';
 import { deviceConfiguration, devicesBypassMfa, knownDevice, newDevice } from '../devices.js';
-import { signedIn, unavailableChallenge, type ChallengeAnswer, type Responses, type SignIn, type Step } from './base.js';
+import { hostedUserOf, signedIn, unavailableChallenge, HOSTED_FLOW, type ChallengeAnswer, type Responses, type SignIn, type Step } from './base.js';
 import { startNewPasswordRequired } from './new-password-required.js';
 import { startMessageCode } from './message-code.js';
 import { startSoftwareToken } from './software-token-mfa.js';
@@ -57,7 +57,8 @@ const mfa: StepRun = async (sc, user) => {
  * (DEVICE_SRP_AUTH, proving 'device'); otherwise the tokens come with a new device's metadata.
  */
 const rememberedDevice: StepRun = async (sc, user) => {
-  if (!deviceConfiguration(sc.pool)) return undefined;
+  // The managed login's browser is no app's device: it gets no device metadata.
+  if (!deviceConfiguration(sc.pool) || sc.flow === HOSTED_FLOW) return undefined;
   const device = await knownDevice(sc.ctx, user, sc.device);
   if (device) return startDeviceSrp(sc, user, device);
   return signedIn(sc, user, await newDevice(sc.ctx, sc.pool, user));
@@ -92,9 +93,11 @@ export async function continueSignIn(sc: SignIn, user: User, after: Step): Promi
     await recordAuthEvent(sc.ctx, user, 'SignIn', 'Fail', 'Success');
     throw e;
   }
-  // Failures (wrong passwords, wrong MFA codes) count until a sign-in ends in tokens.
-  if (answer.AuthenticationResult) await sc.ctx.repo.clearSignInFailures(sc.pool.id, user.id);
-  await recordAuthEvent(sc.ctx, user, 'SignIn', answer.AuthenticationResult ? 'Pass' : 'InProgress', 'Success');
+  // Failures (wrong passwords, wrong MFA codes) count until a sign-in ends in tokens (or, on the
+  // hosted pages, in the code that buys them).
+  const done = !!answer.AuthenticationResult || !!hostedUserOf(answer);
+  if (done) await sc.ctx.repo.clearSignInFailures(sc.pool.id, user.id);
+  await recordAuthEvent(sc.ctx, user, 'SignIn', done ? 'Pass' : 'InProgress', 'Success');
   return answer;
 }
 

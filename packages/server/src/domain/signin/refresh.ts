@@ -20,12 +20,12 @@ export async function refreshTokens({ ctx, pool, client }: Place, token: string)
   // Stored first, then signed: a revocation that comes after the decision revokes the family
   // these tokens belong to, and one that came before refuses the decision.
   const rotation = client.config.RefreshTokenRotation?.Feature === 'ENABLED';
-  const next = rotation ? ctx.tokens.newRefreshToken(pool, client, user, row.origin_jti, row.auth_time, now, now + tokenLifetimes(client.config).refresh) : undefined;
+  const next = rotation ? ctx.tokens.newRefreshToken(pool, client, user, row.origin_jti, row.auth_time, now, now + tokenLifetimes(client.config).refresh, row.scopes) : undefined;
   const outcome = await ctx.repo.useRefreshToken(hash, user.id, now, next && { graceMs: client.config.RefreshTokenRotation.RetryGracePeriodSeconds * 1000, next: next.row });
   if (outcome === 'revoked') throw new NotAuthorizedException('Refresh Token has been revoked');
   if (outcome !== 'ok') throw new NotAuthorizedException('Invalid Refresh Token');
   const groups = await userGroups(ctx, pool, user);
-  const result = await ctx.tokens.issue({ pool, client, user, groups, now, authTime: row.auth_time, originJti: row.origin_jti, withRefresh: false });
+  const result = await ctx.tokens.issue({ pool, client, user, groups, now, authTime: row.auth_time, originJti: row.origin_jti, withRefresh: false, scopes: row.scopes ?? undefined });
   if (next) result.RefreshToken = next.token;
   return result;
 }
