@@ -120,6 +120,14 @@ async function enrolTotp(api: Api, username: string, preference: 'PREFERRED' | '
   return totp;
 }
 
+/** Pools for choice-based sign-in: email logins with passwords and mailed codes; phone logins with texted codes. */
+const emailCodePool = () => createPoolAndClient(gh, { Policies: { SignInPolicy: { AllowedFirstAuthFactors: ['PASSWORD', 'EMAIL_OTP'] } } });
+const phoneCodePool = () => createPoolAndClient(gh, {
+  UsernameAttributes: ['phone_number'], AutoVerifiedAttributes: ['phone_number'], Schema: undefined,
+  Policies: { SignInPolicy: { AllowedFirstAuthFactors: ['PASSWORD', 'SMS_OTP'] } },
+});
+const newPhone = () => `+1556${String(process.pid % 1000).padStart(3, '0')}${String(n++).padStart(4, '0')}`;
+
 /** A pool whose DefineAuthChallenge, CreateAuthChallenge and VerifyAuthChallengeResponse are the trio above. */
 async function customAuthPool(): Promise<Pool> {
   return createPoolAndClient(gh, {
@@ -489,7 +497,61 @@ const scenarios: Record<string, Scenario> = {
     assert.equal((await api.confirmSignIn({ challengeResponse: totp.generate({ timestamp: Date.now() + 30_000 }) })).nextStep.signInStep, 'DONE');
   },
 
-  // ---- Custom challenges from Lambda triggers (issue 10) ----
+  // ---- Passwordless codes (issue 9) ----
+
+  async 'USER_AUTH with a preferred EMAIL_OTP: a wrong code is refused, the mailed one signs in'(_, use) {
+    const api = await use(await emailCodePool());
+    const email = await confirmedUser(api);
+    const since = Date.now();
+    const r = await api.signIn({ username: email, options: { authFlowType: 'USER_AUTH', preferredChallenge: 'EMAIL_OTP' } });
+    assert.deepEqual(r, { isSignedIn: false, nextStep: { signInStep: 'CONFIRM_SIGN_IN_WITH_EMAIL_CODE', codeDeliveryDetails: { deliveryMedium: 'EMAIL', destination: `${email[0]}***@e***` } } });
+    const code = await mail.code(email, since);
+    assert.equal((await errorOf(api.confirmSignIn({ challengeResponse: wrongCode(code) }))).name, 'CodeMismatchException');
+    assert.deepEqual(await api.confirmSignIn({ challengeResponse: code }), { isSignedIn: true, nextStep: { signInStep: 'DONE' } });
+    assert.equal((await api.fetchAuthSession()).tokens!.idToken!.payload.email, email);
+    assert.deepEqual((await api.getCurrentUser()).signInDetails, { loginId: email, authFlowType: 'USER_AUTH' });
+  },
+
+  async 'USER_AUTH with a preferred SMS_OTP, the phone number as username: the texted code signs in'(_, use) {
+    const api = await use(await phoneCodePool());
+    const phone = newPhone();
+    let since = Date.now();
+    await api.signUp({ username: phone, password: PASSWORD });
+    await api.confirmSignUp({ username: phone, confirmationCode: await sms.code(phone, since) });
+    since = Date.now();
+    const r = await api.signIn({ username: phone, options: { authFlowType: 'USER_AUTH', preferredChallenge: 'SMS_OTP' } });
+    assert.deepEqual(r, { isSignedIn: false, nextStep: { signInStep: 'CONFIRM_SIGN_IN_WITH_SMS_CODE', codeDeliveryDetails: { deliveryMedium: 'SMS', destination: `+*******${phone.slice(-4)}` } } });
+    assert.deepEqual(await api.confirmSignIn({ challengeResponse: await sms.code(phone, since) }), { isSignedIn: true, nextStep: { signInStep: 'DONE' } });
+    assert.equal((await api.fetchUserAttributes()).phone_number, phone);
+  },
+
+  async 'USER_AUTH first-factor selection offers what the user has, then EMAIL_OTP signs in with the mailed code'(_, use) {
+    const api = await use(await emailCodePool());
+    const email = await confirmedUser(api);
+    const r = await api.signIn({ username: email, options: { authFlowType: 'USER_AUTH' } });
+    assert.deepEqual(r, { isSignedIn: false, nextStep: { signInStep: 'CONTINUE_SIGN_IN_WITH_FIRST_FACTOR_SELECTION', availableChallenges: ['PASSWORD', 'PASSWORD_SRP', 'EMAIL_OTP'] } });
+    const since = Date.now();
+    const chosen = await api.confirmSignIn({ challengeResponse: 'EMAIL_OTP' });
+    assert.deepEqual(chosen, { isSignedIn: false, nextStep: { signInStep: 'CONFIRM_SIGN_IN_WITH_EMAIL_CODE', codeDeliveryDetails: { deliveryMedium: 'EMAIL', destination: `${email[0]}***@e***` } } });
+    assert.deepEqual(await api.confirmSignIn({ challengeResponse: await mail.code(email, since) }), { isSignedIn: true, nextStep: { signInStep: 'DONE' } });
+  },
+
+  async 'passwordless signUp, confirmSignUp and autoSignIn sign the user in; later only EMAIL_OTP is offered'(_, use) {
+    const api = await use(await emailCodePool());
+    const email = uniqueEmail('passwordless');
+    const since = Date.now();
+    const up = await api.signUp({ username: email, options: { userAttributes: { email }, autoSignIn: { authFlowType: 'USER_AUTH' } } });
+    assert.equal(up.nextStep.signUpStep, 'CONFIRM_SIGN_UP');
+    const confirmed = await api.confirmSignUp({ username: email, confirmationCode: await mail.code(email, since) });
+    assert.deepEqual(confirmed, { isSignUpComplete: true, nextStep: { signUpStep: 'COMPLETE_AUTO_SIGN_IN' } });
+    await new Promise((res) => setTimeout(res, AUTO_SIGN_IN_DEBOUNCE_MS));
+    assert.deepEqual(await api.autoSignIn(), { isSignedIn: true, nextStep: { signInStep: 'DONE' } });
+    assert.equal((await api.fetchUserAttributes()).email, email);
+    await api.signOut();
+    const choice = await api.signIn({ username: email, options: { authFlowType: 'USER_AUTH' } });
+    assert.deepEqual((choice.nextStep as { availableChallenges?: string[] }).availableChallenges, ['EMAIL_OTP'], 'no password to offer');
+  },
+
 
   async 'CUSTOM_WITHOUT_SRP: a wrong answer is asked again, the right one signs in; additionalInfo carries only the public parameters'(_, use) {
     const pool = await customAuthPool();
