@@ -239,7 +239,7 @@ export async function signIn(ctx: Ctx, input: SignInInput): Promise<SignInOutput
 }
 
 /** Errors after which the same challenge may be answered again; any other ends the attempt. */
-const RETRYABLE = /^(CodeMismatchException|InvalidPasswordException|InvalidParameterException|EnableSoftwareTokenMFAException|NetworkError|TooManyRequestsException|LimitExceededException|InternalErrorException|Empty.*|IncorrectMFAMethod|SignInException)$/;
+const RETRYABLE = /^(CodeMismatchException|InvalidPasswordException|InvalidParameterException|EnableSoftwareTokenMFAException|NetworkError|TooManyRequestsException|LimitExceededException|InternalErrorException|Empty.*|IncorrectMFAMethod|SignInException|Passkey.*|RelyingPartyMismatch|Unknown)$/;
 
 export async function confirmSignIn(ctx: Ctx, input: ConfirmSignInInput): Promise<SignInOutput> {
   const { challengeResponse: answer, options = {} } = input;

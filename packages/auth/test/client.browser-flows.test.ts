@@ -2,16 +2,19 @@
 // aws-amplify, and with its imports pointed at @gatehouse/auth. The same steps run in headless
 // Chromium with each bundle against a Gatehouse serving HTTPS with a certificate the test makes:
 // signInWithRedirect through the managed login page and back, signOut through /logout, a forged
-// callback refused.
+// callback refused; passkeys registered, listed, used and deleted with Chromium's virtual
+// authenticator (the DevTools Protocol's WebAuthn domain), the page on http://localhost (an origin
+// the RP ID "localhost" accepts).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
+import { SetUserPoolMfaConfigCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { appTokens, CHROMIUM, launchChromium, serveApp, type App } from '../../server/test/support/browser.js';
-import { startGatehouse, selfSignedCertificate, type Gatehouse } from '../../server/test/support/harness.js';
+import { startGatehouse, selfSignedCertificate, createPoolAndClient, type Gatehouse } from '../../server/test/support/harness.js';
 import { confirmedUser, oauthPool, PASSWORD } from '../../server/test/support/hosted.js';
 
 // Skipped on a developer machine without Chromium; CI installs it (.ci/run), and there it must run.
@@ -30,7 +33,9 @@ async function bundle(alias: Record<string, string>) {
 }
 
 let gh: Gatehouse, browser: Browser, tls: ReturnType<typeof selfSignedCertificate>, ghHost: string;
-let pool: { poolId: string; clientId: string };
+type Pool = { poolId: string; clientId: string };
+/** The hosted sign-in's pool, the passkeys' pool (kept apart: there the managed login asks for the username first), and the one pages get. */
+let oauth: Pool, passkeys: Pool, pool: Pool;
 const apps = {} as Record<Client, App>;
 
 before(async () => {
@@ -48,7 +53,9 @@ before(async () => {
     url = apps[name].url;
   }
   const urls = Object.values(apps).map((a) => a.url);
-  pool = await oauthPool(gh, { CallbackURLs: urls, LogoutURLs: urls });
+  oauth = await oauthPool(gh, { CallbackURLs: urls, LogoutURLs: urls });
+  passkeys = await createPoolAndClient(gh, { Policies: { SignInPolicy: { AllowedFirstAuthFactors: ['PASSWORD', 'WEB_AUTHN'] } } });
+  await gh.admin.send(new SetUserPoolMfaConfigCommand({ UserPoolId: passkeys.poolId, WebAuthnConfiguration: { RelyingPartyId: 'localhost', UserVerification: 'required' } }));
   browser = await launchChromium();
 });
 after(async () => {
@@ -58,7 +65,8 @@ after(async () => {
   if (tls) fs.rmSync(tls.dir, { recursive: true, force: true });
 });
 
-async function open(app: App): Promise<{ context: BrowserContext; page: Page }> {
+async function open(app: App, with_: Pool = oauth): Promise<{ context: BrowserContext; page: Page }> {
+  pool = with_;
   const context = await browser.newContext({ ignoreHTTPSErrors: true });
   const page = await context.newPage();
   await page.goto(app.url);
@@ -73,8 +81,8 @@ for (const name of Object.keys(clients) as Client[]) {
   describe(name, () => {
     test('signInWithRedirect goes through the managed login page and comes back with tokens; signOut goes through /logout', { skip }, async () => {
       const app = apps[name];
-      const email = await confirmedUser(gh, pool.poolId);
       const { context, page } = await open(app);
+      const email = await confirmedUser(gh, oauth.poolId);
       const tokenCalls: string[] = [];
       page.on('request', (r) => { if (r.url().includes('/oauth2/token')) tokenCalls.push(r.postData() ?? ''); });
       await Promise.all([page.waitForURL(/\/login\?/), call(page, 'signInWithRedirect')]);
@@ -85,7 +93,7 @@ for (const name of Object.keys(clients) as Client[]) {
       const tokens = await appTokens(page);
       const id = JSON.parse(Buffer.from(tokens.id.split('.')[1]!, 'base64url').toString());
       assert.equal(id.email, email);
-      assert.equal(id.aud, pool.clientId);
+      assert.equal(id.aud, oauth.clientId);
       // The code and state are gone from the address bar, and the code is not exchanged twice on reload.
       assert.equal(page.url(), app.url);
       const user = await call(page, 'getCurrentUser');
@@ -102,7 +110,7 @@ for (const name of Object.keys(clients) as Client[]) {
       // signOut: revokes the refresh token, then /logout ends the managed login's session and returns to the app.
       const logout = page.waitForRequest((r) => r.url().includes('/logout?'));
       void call(page, 'signOut');
-      assert.match((await logout).url(), new RegExp(`/logout\\?client_id=${pool.clientId}&logout_uri=${encodeURIComponent(app.url)}$`));
+      assert.match((await logout).url(), new RegExp(`/logout\\?client_id=${oauth.clientId}&logout_uri=${encodeURIComponent(app.url)}$`));
       await page.waitForURL((u) => u.href.startsWith(app.url));
       await page.waitForLoadState('load');
       await page.waitForFunction(() => !!(window as any).app);
@@ -130,5 +138,77 @@ for (const name of Object.keys(clients) as Client[]) {
       assert.equal(await page.evaluate(() => (window as any).app.tokens()), null);
       await context.close();
     });
+
+    test('passkeys: associateWebAuthnCredential, listWebAuthnCredentials, sign-in with WEB_AUTHN preferred and chosen, deleteWebAuthnCredential', { skip }, async () => {
+      const { context, page } = await open(apps[name], passkeys);
+      const { cdp, authenticatorId } = await virtualAuthenticator(page);
+      const email = await confirmedUser(gh, passkeys.poolId);
+      assert.deepEqual(await call(page, 'signIn', { username: email, password: PASSWORD }), { isSignedIn: true, nextStep: { signInStep: 'DONE' } });
+      assert.equal(await call(page, 'associateWebAuthnCredential'), undefined);
+      const { credentials: held } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+      assert.equal(held.length, 1);
+      assert.equal(held[0]!.rpId, 'localhost');
+      assert.ok(held[0]!.isResidentCredential);
+
+      const listed = await call(page, 'listWebAuthnCredentials');
+      assert.equal(listed.credentials.length, 1);
+      const [credential] = listed.credentials;
+      assert.equal(credential.credentialId, Buffer.from(held[0]!.credentialId, 'base64').toString('base64url'));
+      assert.equal(credential.relyingPartyId, 'localhost');
+      assert.equal(credential.authenticatorAttachment, 'platform');
+      assert.ok(credential.createdAt instanceof Date && Math.abs(credential.createdAt.getTime() - Date.now()) < 60_000, String(credential.createdAt));
+
+      await call(page, 'signOut');
+      const preferred = await call(page, 'signIn', { username: email, options: { authFlowType: 'USER_AUTH', preferredChallenge: 'WEB_AUTHN' } });
+      assert.deepEqual(preferred, { isSignedIn: true, nextStep: { signInStep: 'DONE' } });
+      assert.equal((await call(page, 'fetchUserAttributes')).email, email);
+      const { credentials: used } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+      assert.equal(used[0]!.signCount, held[0]!.signCount + 1, 'the authenticator signed once');
+
+      await call(page, 'signOut');
+      const choice = await call(page, 'signIn', { username: email, options: { authFlowType: 'USER_AUTH' } });
+      assert.deepEqual(choice, { isSignedIn: false, nextStep: { signInStep: 'CONTINUE_SIGN_IN_WITH_FIRST_FACTOR_SELECTION', availableChallenges: ['PASSWORD', 'PASSWORD_SRP', 'WEB_AUTHN'] } });
+      assert.deepEqual(await call(page, 'confirmSignIn', { challengeResponse: 'WEB_AUTHN' }), { isSignedIn: true, nextStep: { signInStep: 'DONE' } });
+
+      assert.equal(await call(page, 'deleteWebAuthnCredential', { credentialId: credential.credentialId }), undefined);
+      assert.equal((await call(page, 'listWebAuthnCredentials')).credentials.length, 0);
+      // The passkey is gone from the server: it is no longer offered, nor signs in.
+      await call(page, 'signOut');
+      const after = await call(page, 'signIn', { username: email, options: { authFlowType: 'USER_AUTH', preferredChallenge: 'WEB_AUTHN' } });
+      assert.deepEqual(after.nextStep, { signInStep: 'CONTINUE_SIGN_IN_WITH_FIRST_FACTOR_SELECTION', availableChallenges: ['PASSWORD', 'PASSWORD_SRP'] });
+      await context.close();
+    });
+
+    test('a cancelled passkey prompt is PasskeyAuthenticationCanceled and leaves the sign-in open for the password', { skip }, async () => {
+      const { context, page } = await open(apps[name], passkeys);
+      await virtualAuthenticator(page);
+      const email = await confirmedUser(gh, passkeys.poolId);
+      await call(page, 'signIn', { username: email, password: PASSWORD });
+      await call(page, 'associateWebAuthnCredential');
+      await call(page, 'signOut');
+      // The user dismisses the browser's prompt.
+      await page.evaluate(() => { navigator.credentials.get = () => Promise.reject(new DOMException('The operation either timed out or was not allowed.', 'NotAllowedError')); });
+      const cancelled = await call(page, 'signIn', { username: email, options: { authFlowType: 'USER_AUTH', preferredChallenge: 'WEB_AUTHN' } });
+      assert.equal(cancelled.error, 'PasskeyAuthenticationCanceled');
+      assert.deepEqual(await call(page, 'confirmSignIn', { challengeResponse: 'PASSWORD' }), { isSignedIn: false, nextStep: { signInStep: 'CONFIRM_SIGN_IN_WITH_PASSWORD' } });
+      assert.deepEqual(await call(page, 'confirmSignIn', { challengeResponse: PASSWORD }), { isSignedIn: true, nextStep: { signInStep: 'DONE' } });
+      // The same after choosing the passkey from the first-factor selection.
+      await call(page, 'signOut');
+      assert.equal((await call(page, 'signIn', { username: email, options: { authFlowType: 'USER_AUTH' } })).nextStep.signInStep, 'CONTINUE_SIGN_IN_WITH_FIRST_FACTOR_SELECTION');
+      assert.equal((await call(page, 'confirmSignIn', { challengeResponse: 'WEB_AUTHN' })).error, 'PasskeyAuthenticationCanceled');
+      assert.deepEqual(await call(page, 'confirmSignIn', { challengeResponse: 'PASSWORD_SRP' }), { isSignedIn: false, nextStep: { signInStep: 'CONFIRM_SIGN_IN_WITH_PASSWORD' } });
+      assert.deepEqual(await call(page, 'confirmSignIn', { challengeResponse: PASSWORD }), { isSignedIn: true, nextStep: { signInStep: 'DONE' } });
+      await context.close();
+    });
   });
+}
+
+/** Chromium's virtual platform authenticator, which verifies the user and is always present. */
+async function virtualAuthenticator(page: Page): Promise<{ cdp: CDPSession; authenticatorId: string }> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+  });
+  return { cdp, authenticatorId };
 }
