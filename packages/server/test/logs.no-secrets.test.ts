@@ -119,6 +119,8 @@ test('no code or password reaches the logs in development-outbox mode, where mes
     const kept = execFileSync(process.execPath, [cli, 'outbox'], { env: { ...process.env, ...gh.env }, encoding: 'utf8' });
     const code = /Your verification code is (\d{6})/.exec(kept)![1];
     await cip.send(new ConfirmSignUpCommand({ ClientId: clientId, Username: email, ConfirmationCode: code }));
+    // Log lines reach the test through the server's stdout, so they may trail the answers: wait for them.
+    for (let i = 0; i < 60 && !gh.logs.some((l) => l.includes('message kept in outbox')); i++) await new Promise((r) => setTimeout(r, 50));
     assert.ok(gh.logs.some((l) => l.includes('message kept in outbox')), 'the outbox line was written');
     await new Promise((r) => setTimeout(r, 100));
     assertNoSecrets(gh, new Map([['sign-up code', code], ['password', password], ['message text', `Your verification code is ${code}`]]));
