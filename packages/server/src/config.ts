@@ -24,6 +24,8 @@ export interface Config {
   trustProxy: boolean | number | string;
   /** An API request's body must arrive within this long after its headers (slow-body attacks); uploads have their own. */
   bodyTimeoutMs: number;
+  /** The admin console at /console, its system pool of operators and their bearer-token access (GATEHOUSE_CONSOLE). */
+  console: boolean;
 }
 
 function readOrCreate(file: string, make: () => string): { value: string; created: boolean } {
@@ -84,6 +86,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     limits: loadLimits(get),
     trustProxy: parseTrustProxy(get('GATEHOUSE_TRUST_PROXY')),
     bodyTimeoutMs: positiveInteger('GATEHOUSE_BODY_TIMEOUT_MS', get('GATEHOUSE_BODY_TIMEOUT_MS'), 10_000),
+    console: onOff('GATEHOUSE_CONSOLE', get('GATEHOUSE_CONSOLE'), true),
   };
 }
 
@@ -98,6 +101,13 @@ function parseLogLevel(v: string | undefined): string {
   if (v === undefined || v === '') return 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(v)) throw new Error(`GATEHOUSE_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, not '${v}'`);
   return v;
+}
+
+function onOff(name: string, v: string | undefined, fallback: boolean): boolean {
+  if (v === undefined || v === '') return fallback;
+  if (v === 'on') return true;
+  if (v === 'off') return false;
+  throw new Error(`${name} must be on or off, not '${v}'`);
 }
 
 function positiveInteger(name: string, v: string | undefined, fallback: number): number {

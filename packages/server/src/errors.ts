@@ -42,6 +42,8 @@ export const EnableSoftwareTokenMFAException = kind('EnableSoftwareTokenMFAExcep
 export const SoftwareTokenMFANotFoundException = kind('SoftwareTokenMFANotFoundException');
 export const PasswordHistoryPolicyViolationException = kind('PasswordHistoryPolicyViolationException');
 export const ConcurrentModificationException = kind('ConcurrentModificationException');
+/** A console request whose caller is not an operator, or that did not come from the console (AWS's name for a refused authorization). */
+export const AccessDeniedException = kind('AccessDeniedException', 403);
 // Wire-level errors (AWS JSON protocol).
 export const SerializationException = kind('SerializationException');
 export const UnknownOperationException = kind('UnknownOperationException');

@@ -1,8 +1,13 @@
 import { Kysely, sql, type RawBuilder, type Selectable, type Insertable, type Updateable } from 'kysely';
 import type { Database, PoolTable, ClientTable, UserTable, GroupTable, CodeTable, AuthSessionTable, RefreshTokenTable, OutboxTable, PoolKeyTable } from './schema.js';
 import type { ImportJobTable, ImportChunkTable } from './schema.js';
-import type { AuthEventTable, DecoyTable } from './schema.js';
+import type { AuthEventTable, DecoyTable, AuditLogTable } from './schema.js';
 export type AuthEvent = Selectable<AuthEventTable>;
+export type AuditEntry = Selectable<AuditLogTable>;
+/** Auth events of a pool counted per time bucket (epoch ms / bucketMs) and kind, for the activity charts. */
+/** Rows created with a setting (the console's system pool, its key, app client and operators group). */
+export interface SettingRows { pool?: Insertable<PoolTable>; key?: Insertable<PoolKeyTable>; client?: Insertable<ClientTable>; group?: Insertable<GroupTable> }
+export interface ActivityCount { bucket: number; event_type: string; response: string; detail: string | null; n: number }
 
 export type Pool = Selectable<PoolTable>;
 export type Client = Selectable<ClientTable>;
@@ -53,10 +58,10 @@ export interface Repository {
   countUsers(poolId: string): Promise<number>;
   /**
    * Counts a sign-in attempt before its password is compared, unless the user is locked, in one
-   * conditional statement: false when locked (nothing counted). The count that reaches
-   * lockSeconds[n - 1] > 0 locks at once (the last entry holds beyond); a success clears it.
+   * conditional statement: the count with this attempt, or false when locked (nothing counted).
+   * The count that reaches lockSeconds[n - 1] > 0 locks at once (the last entry holds beyond); a success clears it.
    */
-  claimSignInAttempt(poolId: string, id: string, now: number, lockSeconds: readonly number[]): Promise<boolean>;
+  claimSignInAttempt(poolId: string, id: string, now: number, lockSeconds: readonly number[]): Promise<number | false>;
   /** The same for a login that names no user, counted under `key`; kept until `ttlMs` after its last attempt. */
   claimLoginAttempt(key: string, now: number, lockSeconds: readonly number[], ttlMs: number): Promise<boolean>;
   /** Records that a login naming no user failed (the write a real user's auth event or code guess costs): one small upsert. */
@@ -168,6 +173,23 @@ export interface Repository {
   addAuthEvent(event: Insertable<AuthEventTable>, keep: number, slack: number): Promise<void>;
   /** A user's auth events, newest first; `after` is the `next` of the page before (`<created_at>:<id>`). */
   listAuthEvents(userId: string, limit: number, keep: number, after?: string): Promise<Page<AuthEvent>>;
+
+  // ---- The admin console (domain/operators.ts, domain/activity.ts) ----
+  getSetting(key: string): Promise<string | undefined>;
+  /**
+   * Writes a setting and creates `rows` (a pool with its key, an app client, a group) in one
+   * transaction: a new setting only if none exists (`ifValue` undefined), else only while it still
+   * holds `ifValue`. False, with nothing written, when another process got there first.
+   */
+  writeSetting(key: string, value: string, ifValue: string | undefined, rows: SettingRows): Promise<boolean>;
+  addAudit(entry: Insertable<AuditLogTable>): Promise<void>;
+  /** Audit entries, newest first, of one pool or all, writes only or all; `before` is the `next` of the page before. */
+  listAudit(opts: { poolId?: string; writesOnly?: boolean }, limit: number, before?: string): Promise<Page<AuditEntry>>;
+  /**
+   * A pool's auth events from `from` (inclusive) to `to` (exclusive), counted per bucket of
+   * `bucketMs` (a whole number of milliseconds; buckets are created_at / bucketMs) and per kind.
+   */
+  countActivity(poolId: string, from: number, to: number, bucketMs: number): Promise<ActivityCount[]>;
 }
 
 // The unique indexes of the schema by their columns as SQLite names them, and by their name.
@@ -344,7 +366,7 @@ export class KyselyRepository implements Repository {
     const row = await this.db.updateTable('users')
       .set({ failed_attempts: sql`failed_attempts + 1`, locked_until: lockAfter(sql.ref('failed_attempts'), now, lockSeconds) })
       .where('pool_id', '=', poolId).where('id', '=', id).where('locked_until', '<=', now).returning('failed_attempts').executeTakeFirst();
-    return !!row;
+    return row ? Number(row.failed_attempts) : false;
   }
   async claimLoginAttempt(key: string, now: number, lockSeconds: readonly number[], ttlMs: number) {
     const row = await this.db.insertInto('login_failures').values({ key, failed_attempts: 1, locked_until: lockSeconds[0] ? now + 1000 * lockSeconds[0] : 0, expires_at: now + ttlMs })
@@ -695,6 +717,54 @@ export class KyselyRepository implements Repository {
       q = q.where((eb) => eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('id', '<', id)])]));
     }
     return page(await q.execute(), limit, (e) => `${e.created_at}:${e.id}`);
+  }
+
+  // ---- The admin console ----
+  async getSetting(key: string) {
+    return (await this.db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst())?.value;
+  }
+  async writeSetting(key: string, value: string, ifValue: string | undefined, rows: SettingRows) {
+    const lost = new Error('setting taken');
+    const now = Date.now();
+    try {
+      await this.db.transaction().execute(async (tx) => {
+        // The setting first: of processes starting together, the one whose write lands writes the rest.
+        const won = ifValue === undefined
+          ? await tx.insertInto('settings').values({ key, value, updated_at: now }).onConflict((oc) => oc.doNothing()).returning('key').executeTakeFirst()
+          : await tx.updateTable('settings').set({ value, updated_at: now }).where('key', '=', key).where('value', '=', ifValue).returning('key').executeTakeFirst();
+        if (!won) throw lost;
+        if (rows.pool) await tx.insertInto('pools').values(rows.pool).execute();
+        if (rows.key) await tx.insertInto('pool_keys').values(rows.key).execute();
+        if (rows.client) await tx.insertInto('clients').values(rows.client).execute();
+        if (rows.group) await tx.insertInto('groups').values(rows.group).execute();
+      });
+      return true;
+    } catch (e) {
+      if (e === lost) return false;
+      throw e;
+    }
+  }
+  async addAudit(entry: Insertable<AuditLogTable>) { await this.db.insertInto('audit_log').values(entry).execute(); }
+  async listAudit(opts: { poolId?: string; writesOnly?: boolean }, limit: number, before?: string) {
+    let q = this.db.selectFrom('audit_log').selectAll().orderBy('at', 'desc').orderBy('id', 'desc').limit(limit + 1);
+    if (opts.poolId !== undefined) q = q.where('pool_id', '=', opts.poolId);
+    if (opts.writesOnly) q = q.where('kind', '=', 'write');
+    if (before) {
+      const at = Number(before.slice(0, before.indexOf(':'))), id = before.slice(before.indexOf(':') + 1);
+      q = q.where((eb) => eb.or([eb('at', '<', at), eb.and([eb('at', '=', at), eb('id', '<', id)])]));
+    }
+    return page(await q.execute(), limit, (e) => `${e.at}:${e.id}`);
+  }
+  async countActivity(poolId: string, from: number, to: number, bucketMs: number) {
+    if (!Number.isSafeInteger(bucketMs) || bucketMs <= 0) throw new Error('bucketMs must be a positive whole number');
+    // The bucket width is a literal (a handful of fixed widths), so both stores divide integers and
+    // the statement text stays the same from call to call. Read from the covering index alone.
+    const bucket = sql<number>`created_at / ${sql.lit(bucketMs)}`;
+    const rows = await this.db.selectFrom('auth_events')
+      .select([bucket.as('bucket'), 'event_type', 'response', 'detail', (eb) => eb.fn.countAll<number | string>().as('n')])
+      .where('pool_id', '=', poolId).where('created_at', '>=', from).where('created_at', '<', to)
+      .groupBy([bucket, 'event_type', 'response', 'detail']).execute();
+    return rows.map((r) => ({ bucket: Number(r.bucket), event_type: r.event_type, response: r.response, detail: r.detail, n: Number(r.n) }));
   }
 }
 

@@ -57,10 +57,12 @@ export const passwordFactor: FirstFactor = {
 export async function settlePasswordCheck(ctx: Ctx, pool: LoadedPool, user: User, check: () => boolean, burn: () => void, event: 'SignIn' | 'PasswordChange') {
   const counted = await ctx.repo.claimSignInAttempt(pool.id, user.id, ctx.now(), LOCK_SECONDS);
   let ok = false;
-  if (counted) ok = check();
+  if (counted !== false) ok = check();
   else burn();
   if (!ok) {
-    await recordAuthEvent(ctx, user, event, 'Fail', 'Failure');
+    // Refused while locked, or this failure locks the account: a lockout, as the activity charts count them.
+    const locks = counted === false || LOCK_SECONDS[Math.min(counted, LOCK_SECONDS.length) - 1] > 0;
+    await recordAuthEvent(ctx, user, event, 'Fail', 'Failure', locks ? 'lockout' : undefined);
     throw wrongPassword();
   }
   await ctx.repo.updateUser(pool.id, user.id, { failed_attempts: 0, locked_until: 0 });
