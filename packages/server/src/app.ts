@@ -166,7 +166,7 @@ export async function buildApp(config: Config, logger: Pino = createPino(config.
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const token = op.signed && consoleAccess ? bearerToken(req) : undefined;
       if (token !== undefined) {
-        operator = await consoleAccess!.operator(req, token);
+        operator = await consoleAccess!.operator(req, reply, token);
         try { input = parseBody(body); } catch { /* answered below */ }
       } else if (op.signed) {
         await verifySigV4({ method: req.method, url: req.raw.url ?? '/', headers: req.headers, body }, {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Ctx } from '../domain/context.js';
-import { AccessDeniedException, InvalidParameterException, ResourceNotFoundException } from '../errors.js';
+import { AccessDeniedException, CognitoError, InvalidParameterException, ResourceNotFoundException } from '../errors.js';
 import { auditEntry, ensureConsolePool, operatorOf, refuseSelfHarm, type ConsoleIds, type Operator } from '../domain/operators.js';
 import { ActivityCounter, ACTIVITY_RANGES, type ActivityRange } from '../domain/activity.js';
 import { loadPool } from '../domain/pools.js';
@@ -89,10 +89,19 @@ export class ConsoleAccess {
     return own.includes(origin);
   }
 
-  /** The operator making a console request, or a refusal. */
-  async operator(req: FastifyRequest, token: string): Promise<Operator> {
+  /**
+   * The operator making a console request, or a refusal. A token that is no longer good (expired,
+   * signed out, its user disabled) is answered with WWW-Authenticate, so the console can tell
+   * "sign in again" from an operation's own NotAuthorizedException.
+   */
+  async operator(req: FastifyRequest, reply: FastifyReply, token: string): Promise<Operator> {
     if (!this.fromConsole(req)) throw new AccessDeniedException(`Console requests must come from the console: the ${CONSOLE_HEADER} header, from this server's origin.`);
-    return operatorOf(this.ctx, await this.ids(), token);
+    try {
+      return await operatorOf(this.ctx, await this.ids(), token);
+    } catch (e) {
+      if (e instanceof CognitoError && e.name === 'NotAuthorizedException') reply.header('www-authenticate', 'Bearer error="invalid_token"');
+      throw e;
+    }
   }
 
   async refuseSelfHarm(operation: string, input: object) {
@@ -142,7 +151,7 @@ export function registerConsole(app: FastifyInstance, ctx: Ctx): ConsoleAccess {
       hardened(reply).header('cache-control', 'no-store');
       const token = bearerToken(req);
       if (!token) throw new AccessDeniedException('Sign in to the console first.');
-      await access.operator(req, token);
+      await access.operator(req, reply, token);
       return reply.send(await handler(req));
     });
   };
