@@ -16,7 +16,8 @@ function wrap(o: Common, control: HTMLElement, id: string) {
   const errorId = uid('err');
   described(control, hintId, errorId);
   return h('div', { class: 'field', 'data-path': o.path },
-    h('label', { for: id }, o.label, o.required ? h('span', { class: 'req' }, ' (required)') : null),
+    // The required attribute tells assistive technology; the mark is for the eye, outside the label.
+    h('div', { class: 'label-row' }, h('label', { for: id }, o.label), o.required ? h('span', { class: 'req', 'aria-hidden': 'true' }, '(required)') : null),
     o.hint ? h('p', { class: 'hint', id: hintId! }, o.hint) : null,
     control,
     h('p', { class: 'field-error', id: errorId, hidden: true }));

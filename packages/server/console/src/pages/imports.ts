@@ -23,7 +23,7 @@ export const importsPage: Page = async (main, [poolId]) => {
     fields: [
       input({ label: 'Job name', path: 'jobName', required: true }),
       h('div', { class: 'field', 'data-path': 'file' },
-        h('label', { for: fileId }, 'CSV file', h('span', { class: 'req' }, ' (required)')),
+        h('div', { class: 'label-row' }, h('label', { for: fileId }, 'CSV file'), h('span', { class: 'req', 'aria-hidden': 'true' }, '(required)')),
         h('input', { id: fileId, type: 'file', name: 'file', accept: '.csv,text/csv', 'aria-describedby': 'import-file-error' }), fileError),
     ],
     onsubmit: async (f) => {
@@ -91,7 +91,7 @@ export const importJobPage: Page = async (main, [poolId, jobId], _q, life) => {
     if (FINAL.has(job.Status) && announced !== job.Status) {
       announced = job.Status;
       const s = document.getElementById('status');
-      if (s) s.textContent = `Import ${job.Status}: ${label.textContent}`;
+      if (s) s.textContent = `The import job has ended. ${label.textContent}`;
     }
     return FINAL.has(job.Status);
   };
