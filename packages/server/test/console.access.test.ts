@@ -8,7 +8,7 @@ import {
   AdminSetUserPasswordCommand, ConfirmSignUpCommand, ForgotPasswordCommand, InitiateAuthCommand, ListUserPoolsCommand, ResendConfirmationCodeCommand,
   RespondToAuthChallengeCommand, SignUpCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { startGatehouse, startMailSuite, uniqueEmail, type MailSuite, type Gatehouse } from './support/harness.js';
+import { startGatehouse, startMailSuite, uniqueEmail, queryDatabase, type MailSuite, type Gatehouse } from './support/harness.js';
 import { consoleCall, consoleIds, consoleView, inviteOperator, operatorToken, runCli, OPERATOR_PASSWORD } from './support/console.js';
 
 let suite: MailSuite;
@@ -198,6 +198,9 @@ test('activity counts a pool\'s sign-ins succeeded, failed and challenged, locko
     assert.equal(other.starts.length, range === 'day' ? 96 : 168);
     assert.ok(other.totals.signInSucceeded >= 2);
   }
+  // The week's closed quarter-hours were counted once and stored; later loads read them.
+  const [{ n }] = await queryDatabase<{ n: number | string }>(gh, 'select count(*) as n from activity_rollups where pool_id = ?', [poolId]);
+  assert.ok(Number(n) >= 660 && Number(n) <= 672, String(n));
   assert.equal((await consoleView(gh, token, `activity?pool=${poolId}&range=year`)).type, 'InvalidParameterException');
   assert.equal((await consoleView(gh, token, 'activity?pool=local_nothere1')).type, 'ResourceNotFoundException');
 });

@@ -1,19 +1,24 @@
-// The console's activity charts: a pool's auth events counted per time bucket over the last hour,
-// day or week. Counted from the covering index (pool_id, created_at, event_type, response, detail);
-// buckets that have closed do not change, so each process keeps them and a refresh counts only
-// the newest buckets again.
+// The console's activity charts: a pool's auth events counted per time bucket over the last hour
+// (1-minute buckets), day (15 minutes) or week (1 hour). Counted from the covering index
+// (pool_id, created_at, event_type, response, detail). A quarter-hour that has closed does not
+// change: its counts are stored the first time any process needs them (activity_rollups), so the
+// day and week views count again only the quarter-hours still open.
 import type { Ctx } from './context.js';
 import type { ActivityCount } from '../storage/repository.js';
 
+const MINUTE = 60_000;
+const QUARTER = 15 * MINUTE;
 export const ACTIVITY_RANGES = {
-  hour: { bucketMs: 60_000, buckets: 60 },
-  day: { bucketMs: 15 * 60_000, buckets: 96 },
-  week: { bucketMs: 3600_000, buckets: 168 },
+  hour: { bucketMs: MINUTE, buckets: 60 },
+  day: { bucketMs: QUARTER, buckets: 96 },
+  week: { bucketMs: 4 * QUARTER, buckets: 168 },
 } as const;
 export type ActivityRange = keyof typeof ACTIVITY_RANGES;
 
 export const ACTIVITY_SERIES = ['signInSucceeded', 'signInFailed', 'signInChallenged', 'lockouts', 'signUps', 'codeSends'] as const;
 export type ActivitySeries = (typeof ACTIVITY_SERIES)[number];
+type Counts = number[]; // one per ACTIVITY_SERIES
+const zero = (): Counts => ACTIVITY_SERIES.map(() => 0);
 
 /** Which series an event counts in: sign-in outcomes; lockouts (a failure that found or left the account locked); sign-ups; codes sent (resends, reset requests). */
 function seriesOf(c: ActivityCount): ActivitySeries[] {
@@ -27,13 +32,9 @@ function seriesOf(c: ActivityCount): ActivitySeries[] {
 
 /**
  * A bucket is taken as closed once it ended this long ago: an event is stamped when its request
- * began, so one may land in the bucket just closed, and processes' clocks differ a little.
+ * began, so one may land in a bucket just closed, and processes' clocks differ a little.
  */
-const SETTLE_MS = 30_000;
-const MAX_CACHED = 2000;
-
-type Counts = number[]; // per ACTIVITY_SERIES
-interface Cached { closedBefore: number; buckets: Map<number, Counts> }
+export const SETTLE_MS = 30_000;
 
 export interface Activity {
   range: ActivityRange; bucketMs: number;
@@ -43,46 +44,65 @@ export interface Activity {
   totals: Record<ActivitySeries, number>;
 }
 
-export class ActivityCounter {
-  private cache = new Map<string, Cached>();
-
-  async count(ctx: Ctx, poolId: string, range: ActivityRange): Promise<Activity> {
-    const { bucketMs, buckets } = ACTIVITY_RANGES[range];
-    const now = ctx.now();
-    const last = Math.floor(now / bucketMs);
-    const first = last - buckets + 1;
-    const key = `${poolId}:${bucketMs}`;
-    let cached = this.cache.get(key);
-    if (!cached) {
-      if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value!);
-      this.cache.set(key, (cached = { closedBefore: first, buckets: new Map() }));
-    }
-    // Count again only what is not kept: from the first bucket not yet closed when last counted.
-    const from = Math.max(first, cached.closedBefore);
-    const fresh = new Map<number, Counts>();
-    for (const row of await ctx.repo.countActivity(poolId, from * bucketMs, (last + 1) * bucketMs, bucketMs)) {
-      let counts = fresh.get(row.bucket);
-      if (!counts) fresh.set(row.bucket, (counts = ACTIVITY_SERIES.map(() => 0)));
-      for (const s of seriesOf(row)) counts[ACTIVITY_SERIES.indexOf(s)] += row.n;
-    }
-    const closed = Math.floor((now - SETTLE_MS) / bucketMs); // buckets before this one are closed
-    for (const b of cached.buckets.keys()) if (b < first || b >= from) cached.buckets.delete(b);
-    for (let b = from; b < closed; b++) cached.buckets.set(b, fresh.get(b) ?? ACTIVITY_SERIES.map(() => 0));
-    cached.closedBefore = Math.max(from, closed);
-
-    const starts: number[] = [];
-    const series = Object.fromEntries(ACTIVITY_SERIES.map((s) => [s, [] as number[]])) as Record<ActivitySeries, number[]>;
-    for (let b = first; b <= last; b++) {
-      starts.push(b * bucketMs);
-      const counts = (b < from ? cached.buckets.get(b) : fresh.get(b)) ?? ACTIVITY_SERIES.map(() => 0);
-      ACTIVITY_SERIES.forEach((s, i) => series[s].push(counts[i]));
-    }
-    const totals = Object.fromEntries(ACTIVITY_SERIES.map((s) => [s, series[s].reduce((a, b) => a + b, 0)])) as Record<ActivitySeries, number>;
-    return { range, bucketMs, starts, series, totals };
+/** Counts per bucket (epoch ms / widthMs) of a pool's events from bucket `from` up to (not including) `to`, straight from the events. */
+async function countEvents(ctx: Ctx, poolId: string, widthMs: number, from: number, to: number): Promise<Map<number, Counts>> {
+  const out = new Map<number, Counts>();
+  if (from >= to) return out;
+  for (const row of await ctx.repo.countActivity(poolId, from * widthMs, to * widthMs, widthMs)) {
+    let counts = out.get(row.bucket);
+    if (!counts) out.set(row.bucket, (counts = zero()));
+    for (const s of seriesOf(row)) counts[ACTIVITY_SERIES.indexOf(s)] += row.n;
   }
+  return out;
+}
 
-  /** Forgets a pool's kept buckets (its events were deleted with it). */
-  forget(poolId: string) {
-    for (const k of this.cache.keys()) if (k.startsWith(`${poolId}:`)) this.cache.delete(k);
+/** Quarter-hour counts from `from` to `to` (bucket numbers): stored ones for closed quarters (storing those missing), counted ones for the rest. */
+async function quarters(ctx: Ctx, poolId: string, from: number, to: number): Promise<Map<number, Counts>> {
+  const closed = Math.min(to, Math.floor((ctx.now() - SETTLE_MS) / QUARTER)); // quarters before this one are closed
+  const out = new Map<number, Counts>();
+  for (const r of await ctx.repo.listActivityRollups(poolId, QUARTER, from, closed)) out.set(r.bucket, JSON.parse(r.counts) as Counts);
+  let missing = from;
+  while (missing < closed && out.has(missing)) missing++;
+  if (missing < closed) {
+    const counted = await countEvents(ctx, poolId, QUARTER, missing, closed);
+    const rows = [];
+    for (let b = missing; b < closed; b++) {
+      if (out.has(b)) continue;
+      const counts = counted.get(b) ?? zero();
+      out.set(b, counts);
+      rows.push({ pool_id: poolId, width_ms: QUARTER, bucket: b, counts: JSON.stringify(counts) });
+    }
+    await ctx.repo.putActivityRollups(rows);
   }
+  for (const [b, counts] of await countEvents(ctx, poolId, QUARTER, Math.max(from, closed), to)) out.set(b, counts);
+  return out;
+}
+
+/** The activity of a pool over a range, bucket by bucket, and its totals. */
+export async function poolActivity(ctx: Ctx, poolId: string, range: ActivityRange): Promise<Activity> {
+  const { bucketMs, buckets } = ACTIVITY_RANGES[range];
+  const last = Math.floor(ctx.now() / bucketMs);
+  const first = last - buckets + 1;
+  let counts: Map<number, Counts>;
+  if (bucketMs === MINUTE) counts = await countEvents(ctx, poolId, MINUTE, first, last + 1);
+  else {
+    // Quarter-hours, added up into the range's buckets.
+    const per = bucketMs / QUARTER;
+    counts = new Map();
+    for (const [q, c] of await quarters(ctx, poolId, first * per, (last + 1) * per)) {
+      const b = Math.floor(q / per);
+      const sum = counts.get(b) ?? zero();
+      c.forEach((n, i) => { sum[i] += n; });
+      counts.set(b, sum);
+    }
+  }
+  const starts: number[] = [];
+  const series = Object.fromEntries(ACTIVITY_SERIES.map((s) => [s, [] as number[]])) as Record<ActivitySeries, number[]>;
+  for (let b = first; b <= last; b++) {
+    starts.push(b * bucketMs);
+    const c = counts.get(b) ?? zero();
+    ACTIVITY_SERIES.forEach((s, i) => series[s].push(c[i]));
+  }
+  const totals = Object.fromEntries(ACTIVITY_SERIES.map((s) => [s, series[s].reduce((a, b) => a + b, 0)])) as Record<ActivitySeries, number>;
+  return { range, bucketMs, starts, series, totals };
 }

@@ -191,7 +191,8 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
   },
   '0017_console': {
     // The admin console: server-wide settings (its system pool), the operators' audit log, and the
-    // per-pool activity charts, which count a pool's auth events by time from one covering index.
+    // per-pool activity charts, which count a pool's auth events by time from one covering index
+    // and keep the counts of closed quarter-hours.
     async up(db: Kysely<any>) {
       const ms = 'bigint' as const;
       const req = (c: any) => c.notNull();
@@ -204,6 +205,11 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
       await db.schema.createIndex('audit_log_pool').on('audit_log').columns(['pool_id', 'at', 'id']).execute();
       await db.schema.alterTable('auth_events').addColumn('detail', 'text').execute();
       await db.schema.createIndex('auth_events_activity').on('auth_events').columns(['pool_id', 'created_at', 'event_type', 'response', 'detail']).execute();
+      // Counts of closed quarter-hours, written once by whichever process counts them first.
+      await db.schema.createTable('activity_rollups')
+        .addColumn('pool_id', 'text', (c) => c.notNull().references('pools.id').onDelete('cascade'))
+        .addColumn('width_ms', 'integer', req).addColumn('bucket', ms, req).addColumn('counts', 'text', req)
+        .addPrimaryKeyConstraint('activity_rollups_pk', ['pool_id', 'width_ms', 'bucket']).execute();
     },
   },
 });

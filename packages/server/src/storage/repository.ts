@@ -1,7 +1,7 @@
 import { Kysely, sql, type RawBuilder, type Selectable, type Insertable, type Updateable } from 'kysely';
 import type { Database, PoolTable, ClientTable, UserTable, GroupTable, CodeTable, AuthSessionTable, RefreshTokenTable, OutboxTable, PoolKeyTable } from './schema.js';
 import type { ImportJobTable, ImportChunkTable } from './schema.js';
-import type { AuthEventTable, DecoyTable, AuditLogTable } from './schema.js';
+import type { AuthEventTable, DecoyTable, AuditLogTable, ActivityRollupTable } from './schema.js';
 export type AuthEvent = Selectable<AuthEventTable>;
 export type AuditEntry = Selectable<AuditLogTable>;
 /** Auth events of a pool counted per time bucket (epoch ms / bucketMs) and kind, for the activity charts. */
@@ -190,6 +190,10 @@ export interface Repository {
    * `bucketMs` (a whole number of milliseconds; buckets are created_at / bucketMs) and per kind.
    */
   countActivity(poolId: string, from: number, to: number, bucketMs: number): Promise<ActivityCount[]>;
+  /** Stored counts of a pool's closed buckets of `widthMs`, from bucket `from` up to (not including) `to`. */
+  listActivityRollups(poolId: string, widthMs: number, from: number, to: number): Promise<{ bucket: number; counts: string }[]>;
+  /** Stores counts of closed buckets; a bucket already stored (by another process) is left as it is. */
+  putActivityRollups(rows: Insertable<ActivityRollupTable>[]): Promise<void>;
 }
 
 // The unique indexes of the schema by their columns as SQLite names them, and by their name.
@@ -765,6 +769,16 @@ export class KyselyRepository implements Repository {
       .where('pool_id', '=', poolId).where('created_at', '>=', from).where('created_at', '<', to)
       .groupBy([bucket, 'event_type', 'response', 'detail']).execute();
     return rows.map((r) => ({ bucket: Number(r.bucket), event_type: r.event_type, response: r.response, detail: r.detail, n: Number(r.n) }));
+  }
+  async listActivityRollups(poolId: string, widthMs: number, from: number, to: number) {
+    const rows = await this.db.selectFrom('activity_rollups').select(['bucket', 'counts']).where('pool_id', '=', poolId).where('width_ms', '=', widthMs)
+      .where('bucket', '>=', from).where('bucket', '<', to).execute();
+    return rows.map((r) => ({ bucket: Number(r.bucket), counts: r.counts }));
+  }
+  async putActivityRollups(rows: Insertable<ActivityRollupTable>[]) {
+    for (let i = 0; i < rows.length; i += 200) {
+      await this.db.insertInto('activity_rollups').values(rows.slice(i, i + 200)).onConflict((oc) => oc.doNothing()).execute();
+    }
   }
 }
 

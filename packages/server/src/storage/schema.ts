@@ -60,6 +60,8 @@ export interface LoginFailureTable { key: string; failed_attempts: number; locke
 /** detail: 'lockout' when the attempt found the account locked or locked it (the console's activity charts count these). */
 export interface AuthEventTable { id: string; pool_id: string; user_id: string; event_type: string; response: string; challenges: string; ip: string | null; detail: string | null; created_at: number }
 /** Server-wide settings (the console's system pool and app client), written once by whichever process gets there first. */
+/** A closed time bucket's activity counts (JSON, one number per series of domain/activity.ts); bucket is epoch ms / width_ms. */
+export interface ActivityRollupTable { pool_id: string; width_ms: number; bucket: number; counts: string }
 export interface SettingTable { key: string; value: string; updated_at: number }
 /**
  * One operation an operator made from the console: who (sub and login), what, on which pool and
@@ -93,4 +95,5 @@ export interface Database {
   login_keys: LoginKeyTable;
   settings: SettingTable;
   audit_log: AuditLogTable;
+  activity_rollups: ActivityRollupTable;
 }

@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Ctx } from '../domain/context.js';
 import { AccessDeniedException, CognitoError, InvalidParameterException, ResourceNotFoundException } from '../errors.js';
 import { auditEntry, ensureConsolePool, operatorOf, refuseSelfHarm, type ConsoleIds, type Operator } from '../domain/operators.js';
-import { ActivityCounter, ACTIVITY_RANGES, type ActivityRange } from '../domain/activity.js';
+import { poolActivity, ACTIVITY_RANGES, type ActivityRange } from '../domain/activity.js';
 import { loadPool } from '../domain/pools.js';
 import { loadImportJob } from '../domain/user-import.js';
 
@@ -60,7 +60,6 @@ export function bearerToken(req: FastifyRequest): string | undefined {
 export class ConsoleAccess {
   private idsAt = 0;
   private current?: Promise<ConsoleIds>;
-  readonly activity = new ActivityCounter();
 
   constructor(private ctx: Ctx) {}
 
@@ -159,7 +158,7 @@ export function registerConsole(app: FastifyInstance, ctx: Ctx): ConsoleAccess {
     const { pool, range = 'hour' } = query(req);
     if (!Object.hasOwn(ACTIVITY_RANGES, range)) throw new InvalidParameterException(`range must be one of ${Object.keys(ACTIVITY_RANGES).join(', ')}`);
     const loaded = await loadPool(ctx, pool ?? '');
-    return access.activity.count(ctx, loaded.id, range as ActivityRange);
+    return poolActivity(ctx, loaded.id, range as ActivityRange);
   });
   view('/console/api/audit', async (req) => {
     const { pool, writes, before, limit } = query(req);
