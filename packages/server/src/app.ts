@@ -10,6 +10,8 @@ import { withConfigCache } from './storage/cache.js';
 import { Secrets } from './domain/secrets.js';
 import { Messenger } from './domain/messages.js';
 import { TokenService } from './domain/tokens.js';
+import { Triggers } from './domain/triggers/runtime.js';
+import { parsePool } from './domain/pools.js';
 import type { Ctx } from './domain/context.js';
 import { operations } from './wire/operations.js';
 import { verifySigV4 } from './wire/sigv4.js';
@@ -20,6 +22,7 @@ import './ops/index.js';
 import { registerImportUpload } from './wire/import-upload.js';
 import { bearerToken, registerConsole } from './wire/console.js';
 import type { Operator } from './domain/operators.js';
+import { registerHosted } from './hosted/index.js';
 
 const TARGET_PREFIX = 'AWSCognitoIdentityProviderService.';
 const BODY_LIMIT = 512 * 1024;
@@ -72,15 +75,33 @@ export async function buildApp(config: Config, logger: Pino = createPino(config.
   const log = domainLogger(logger);
   const repo = withConfigCache(await openRepository({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }), 1000);
   const secrets = new Secrets(config.masterKey);
+  const metrics = new Metrics();
   const ctx: Ctx = {
-    repo, config, secrets, log, now: () => Date.now(), metrics: new Metrics(),
+    repo, config, secrets, log, now: () => Date.now(), metrics, triggers: new Triggers(config.triggers, log, metrics),
     messages: new Messenger(repo, secrets, log, { smtpUrl: config.smtpUrl, emailFrom: config.emailFrom, smsWebhookUrl: config.smsWebhookUrl }),
     tokens: new TokenService(repo, secrets, config.publicUrl),
   };
+  // Letters for CustomEmailSender / CustomSMSSender go to the pool's trigger, after the answer and
+  // with the outbox's retries, as Cognito calls those triggers asynchronously.
+  ctx.messages.deliverSendersWith(async (poolId, call) => {
+    const row = await repo.getPool(poolId);
+    const pool = row && parsePool(row);
+    if (!pool || !ctx.triggers.has(pool, call.trigger)) {
+      log.warn('message dropped: its pool no longer has the sender trigger', { poolId, trigger: call.trigger });
+      return;
+    }
+    try {
+      await ctx.triggers.invoke(pool, call.trigger, call.event as Record<string, unknown>);
+    } catch (e) {
+      // The outbox logs this; the trigger's own message might quote the code.
+      throw new Error(`${call.trigger} failed (${(e as Error).name})`);
+    }
+  });
   // fastify logs through our pino instance, but not each request: its request lines carry the URL (an
   // upload's token) and we write our own debug line with no request content.
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }),
+    ...(config.tls ? { https: { cert: config.tls.cert, key: config.tls.key } } : {}),
     bodyLimit: BODY_LIMIT, requestTimeout: 600_000 /* CSV uploads of up to 100 MB stream through; API bodies are bounded by bodyLimit */, trustProxy: trustProxy(config.trustProxy), return503OnClosing: true,
   });
   app.removeAllContentTypeParsers();
@@ -127,17 +148,7 @@ export async function buildApp(config: Config, logger: Pino = createPino(config.
     if (!(await repo.getPool(poolId))) throw new ResourceNotFoundException('User pool does not exist.');
     return reply.header('cache-control', 'public, max-age=300').send(await ctx.tokens.jwks(poolId));
   });
-  app.get('/:poolId/.well-known/openid-configuration', async (req, reply) => {
-    const { poolId } = req.params as { poolId: string };
-    if (!(await repo.getPool(poolId))) throw new ResourceNotFoundException('User pool does not exist.');
-    const iss = ctx.tokens.issuer(poolId);
-    return reply.send({
-      issuer: iss, jwks_uri: `${iss}/.well-known/jwks.json`, subject_types_supported: ['public'],
-      id_token_signing_alg_values_supported: ['RS256'], response_types_supported: ['code', 'token'],
-      scopes_supported: ['openid', 'email', 'phone', 'profile'], token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-    });
-  });
-
+  registerHosted(app, ctx);
   registerImportUpload(app, ctx);
   // The console, and its system pool of operators made now if this is the first start.
   const consoleAccess = config.console ? registerConsole(app, ctx) : undefined;
@@ -198,10 +209,29 @@ export async function buildApp(config: Config, logger: Pino = createPino(config.
   return { app, ctx };
 }
 
+/** At start, each pool's trigger ARNs that GATEHOUSE_TRIGGERS does not map: they would fail when due. */
+async function logUnmappedTriggers(ctx: Ctx) {
+  let after: string | undefined;
+  do {
+    const page = await ctx.repo.listPools(60, after);
+    for (const row of page.items) {
+      let unmapped: string[] = [];
+      try {
+        ({ unmapped } = ctx.triggers.check(JSON.parse(row.config).LambdaConfig));
+      } catch (e) {
+        ctx.log.warn('a trigger of this pool cannot be called', { poolId: row.id, reason: (e as Error).message });
+      }
+      for (const arn of unmapped) ctx.log.warn('trigger ARN not mapped by GATEHOUSE_TRIGGERS: the trigger will fail when it is due', { poolId: row.id, arn });
+    }
+    after = page.next;
+  } while (after);
+}
+
 /** Starts a server; PORT 0 picks a free port (tests use that). */
 export async function startServer(config: Config = loadConfig(), logger?: Pino): Promise<RunningServer> {
   const { app, ctx } = await buildApp(config, logger);
   await app.listen({ port: config.port, host: config.host });
+  logUnmappedTriggers(ctx).catch((e) => ctx.log.warn('trigger check failed', { error: String(e) }));
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const sweep = setInterval(() => {
@@ -212,5 +242,5 @@ export async function startServer(config: Config = loadConfig(), logger?: Pino):
   sweep.unref();
   ctx.messages.start();
   // The outbox stops claiming first; a message it was sending is left to its claim's end (see messages.ts).
-  return { url: `http://127.0.0.1:${port}`, port, ctx, app, close: async () => { clearInterval(sweep); ctx.messages.stop(); await app.close(); } };
+  return { url: `${config.tls ? 'https' : 'http'}://127.0.0.1:${port}`, port, ctx, app, close: async () => { clearInterval(sweep); ctx.messages.stop(); await app.close(); } };
 }

@@ -26,6 +26,13 @@ export interface Config {
   bodyTimeoutMs: number;
   /** The admin console at /console, its system pool of operators and their bearer-token access (GATEHOUSE_CONSOLE). */
   console: boolean;
+  /** GATEHOUSE_TLS_CERT / GATEHOUSE_TLS_KEY: PEM certificate chain and key; the server speaks HTTPS when set. */
+  tls?: { cert: Buffer; key: Buffer };
+  /**
+   * Lambda triggers (domain/triggers/): the only directory trigger modules load from, and the map
+   * from Lambda ARNs (as pools name them) to a URL or a module.
+   */
+  triggers: { dir?: string; arns: Record<string, string> };
 }
 
 function readOrCreate(file: string, make: () => string): { value: string; created: boolean } {
@@ -68,13 +75,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Processes sharing one database must share it: set GATEHOUSE_MASTER_KEY (base64, 32 bytes) there.
   const mk = get('GATEHOUSE_MASTER_KEY') ?? readOrCreate(path.join(dataDir, 'master.key'), () => crypto.randomBytes(32).toString('base64')).value;
   const masterKey = Buffer.from(mk, 'base64');
+  const tls = loadTls(get('GATEHOUSE_TLS_CERT'), get('GATEHOUSE_TLS_KEY'));
   if (masterKey.length !== 32) throw new Error('GATEHOUSE_MASTER_KEY must be 32 bytes, base64-encoded');
 
   return {
     port,
     host: get('HOST') ?? '0.0.0.0',
     dataDir,
-    publicUrl: (get('GATEHOUSE_PUBLIC_URL') ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+    publicUrl: (get('GATEHOUSE_PUBLIC_URL') ?? `${tls ? 'https' : 'http'}://localhost:${port}`).replace(/\/+$/, ''),
     region: get('GATEHOUSE_REGION') ?? 'local',
     databaseUrl: get('GATEHOUSE_DATABASE_URL') || undefined,
     admin,
@@ -87,7 +95,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: parseTrustProxy(get('GATEHOUSE_TRUST_PROXY')),
     bodyTimeoutMs: positiveInteger('GATEHOUSE_BODY_TIMEOUT_MS', get('GATEHOUSE_BODY_TIMEOUT_MS'), 10_000),
     console: onOff('GATEHOUSE_CONSOLE', get('GATEHOUSE_CONSOLE'), true),
+    tls,
+    triggers: { dir: get('GATEHOUSE_TRIGGERS_DIR') ? path.resolve(get('GATEHOUSE_TRIGGERS_DIR')!) : undefined, arns: parseTriggerMap(get('GATEHOUSE_TRIGGERS')) },
   };
+}
+
+/** Both files or neither: a certificate without its key (or the reverse) stops the start. */
+function loadTls(cert: string | undefined, key: string | undefined): Config['tls'] {
+  if (!cert && !key) return undefined;
+  if (!cert || !key) throw new Error('GATEHOUSE_TLS_CERT and GATEHOUSE_TLS_KEY must be set together');
+  return { cert: fs.readFileSync(cert), key: fs.readFileSync(key) };
 }
 
 /** GATEHOUSE_TRUST_PROXY: unset or false, true (any proxy), a hop count, or addresses/CIDRs separated by commas. */
@@ -95,6 +112,21 @@ function parseTrustProxy(v: string | undefined): boolean | number | string {
   if (!v || v === 'false') return false;
   if (v === 'true') return true;
   return /^\d+$/.test(v) ? Number(v) : v;
+}
+
+/** GATEHOUSE_TRIGGERS: a JSON object from Lambda ARN to URL or module (checked by the trigger runtime). */
+function parseTriggerMap(v: string | undefined): Record<string, string> {
+  if (v === undefined || v.trim() === '') return {};
+  let map: unknown;
+  try {
+    map = JSON.parse(v);
+  } catch {
+    throw new Error('GATEHOUSE_TRIGGERS must be a JSON object from Lambda ARN to a URL or module');
+  }
+  if (!map || typeof map !== 'object' || Array.isArray(map) || Object.values(map).some((x) => typeof x !== 'string')) {
+    throw new Error('GATEHOUSE_TRIGGERS must be a JSON object from Lambda ARN to a URL or module');
+  }
+  return map as Record<string, string>;
 }
 
 function parseLogLevel(v: string | undefined): string {

@@ -8,6 +8,7 @@ import { Secrets } from './domain/secrets.js';
 import { Messenger } from './domain/messages.js';
 import { TokenService } from './domain/tokens.js';
 import { Metrics } from './metrics.js';
+import { Triggers } from './domain/triggers/runtime.js';
 import type { Ctx } from './domain/context.js';
 import { ensureConsolePool, OPERATORS_GROUP, auditEntry, type Operator } from './domain/operators.js';
 import { operations } from './wire/operations.js';
@@ -23,7 +24,10 @@ export async function addOperator(email: string): Promise<number> {
   const repo = await openRepository({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const secrets = new Secrets(config.masterKey);
   const messages = new Messenger(repo, secrets, log, { smtpUrl: config.smtpUrl, emailFrom: config.emailFrom, smsWebhookUrl: config.smsWebhookUrl });
-  const ctx: Ctx = { repo, config, secrets, log, messages, now: () => Date.now(), metrics: new Metrics(), tokens: new TokenService(repo, secrets, config.publicUrl) };
+  const metrics = new Metrics();
+  const ctx: Ctx = {
+    repo, config, secrets, log, messages, now: () => Date.now(), metrics, triggers: new Triggers(config.triggers, log, metrics), tokens: new TokenService(repo, secrets, config.publicUrl),
+  };
   const model = cognitoModel();
   // Each call as the server makes it: validated against the model, then the handler; each one audited.
   const call = async (name: string, body: object) => {

@@ -30,6 +30,16 @@ export class Metrics {
     labelNames: ['limit'] as const, registers: [this.registry],
   });
 
+  private readonly triggers = new Counter({
+    name: 'gatehouse_trigger_calls_total',
+    help: "Lambda trigger calls by trigger and outcome ('ok', or error, timeout, unreachable, malformed).",
+    labelNames: ['trigger', 'outcome'] as const, registers: [this.registry],
+  });
+  private readonly triggerLatency = new Histogram({
+    name: 'gatehouse_trigger_duration_seconds', help: 'Lambda trigger call latency by trigger.',
+    labelNames: ['trigger'] as const, buckets: LATENCY_BUCKETS, registers: [this.registry],
+  });
+
   constructor() {
     const registers = [this.registry];
     // Each process counts itself once: summed over the workers, this is how many answered the scrape.
@@ -64,6 +74,12 @@ export class Metrics {
 
   /** One request or code refused by the limit named (signIn.ip, codes.user, ...). */
   rateLimited(limit: string) { this.limited.inc({ limit }); }
+
+  /** One trigger call: `outcome` is 'ok' or how it failed. */
+  trigger(trigger: string, outcome: string, seconds: number) {
+    this.triggers.inc({ trigger, outcome });
+    this.triggerLatency.observe({ trigger }, seconds);
+  }
 }
 
 // Our request from a worker to the primary, tagged so it never mixes with prom-client's own messages.

@@ -17,5 +17,5 @@ test('the table counts the implemented model operations and lists each one', () 
   assert.match(doc, /^\| AdminListUserAuthEvents \| SigV4 \| yes \| .*`auth-events\.test\.ts`/m);
   const readme = fs.readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
   assert.ok(readme.includes(`Gatehouse implements ${count} of the 129 operations`), 'the README states the same count');
-  assert.match(doc, /^\| CreateIdentityProvider \| SigV4 \| no \|/m);
+  assert.match(doc, /^\| TagResource \| SigV4 \| no \|/m);
 });

@@ -125,3 +125,46 @@ test('no code or password reaches the logs in development-outbox mode, where mes
     await gh.stop();
   }
 });
+
+test('no MFA code, TOTP secret, MFA session or device secret reaches the logs, even at debug level', async () => {
+  const { TOTP, Secret } = await import('otpauth');
+  const { SetUserPoolMfaConfigCommand, AssociateSoftwareTokenCommand, VerifySoftwareTokenCommand, SetUserMFAPreferenceCommand, ConfirmDeviceCommand, UpdateUserPoolCommand } = await import('@aws-sdk/client-cognito-identity-provider');
+  const mail = await new MailCatcher().start();
+  const gh = await startGatehouse({ GATEHOUSE_SMTP_URL: `smtp://127.0.0.1:${mail.port}`, GATEHOUSE_LOG_LEVEL: 'debug' });
+  const cip = new CognitoIdentityProviderClient({ endpoint: gh.url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 });
+  const secrets = new Map<string, string>();
+  const keep = (what: string, value: string | undefined) => { assert.ok(value, what); secrets.set(what, value); return value; };
+  try {
+    const { poolId, clientId } = await createPoolAndClient(gh);
+    await gh.admin.send(new SetUserPoolMfaConfigCommand({ UserPoolId: poolId, MfaConfiguration: 'ON', SoftwareTokenMfaConfiguration: { Enabled: true }, EmailMfaConfiguration: { Message: 'Code {####}' } }));
+    await gh.admin.send(new UpdateUserPoolCommand({ UserPoolId: poolId, MfaConfiguration: 'ON', DeviceConfiguration: { ChallengeRequiredOnNewDevice: true } }));
+    const email = uniqueEmail('mfa');
+    const password = 'Quiet-Passw0rd-1!';
+    await gh.admin.send(new AdminCreateUserCommand({ UserPoolId: poolId, Username: email, MessageAction: 'SUPPRESS', UserAttributes: [{ Name: 'email', Value: email }] }));
+    await gh.admin.send(new AdminSetUserPasswordCommand({ UserPoolId: poolId, Username: email, Password: password, Permanent: true }));
+    const auth = () => cip.send(new InitiateAuthCommand({ ClientId: clientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: email, PASSWORD: password } }));
+    const since = Date.now();
+    const first = await auth();
+    keep('email MFA session', first.Session);
+    const code = keep('email MFA code', await mail.code(email, since));
+    await assert.rejects(cip.send(new RespondToAuthChallengeCommand({ ClientId: clientId, ChallengeName: 'EMAIL_OTP', Session: first.Session, ChallengeResponses: { USERNAME: email, EMAIL_OTP_CODE: keep('wrong MFA code', code === '246810' ? '135791' : '246810') } })));
+    const done = await cip.send(new RespondToAuthChallengeCommand({ ClientId: clientId, ChallengeName: 'EMAIL_OTP', Session: first.Session, ChallengeResponses: { USERNAME: email, EMAIL_OTP_CODE: code } }));
+    const AccessToken = keep('access token', done.AuthenticationResult!.AccessToken);
+    const { SecretCode } = await cip.send(new AssociateSoftwareTokenCommand({ AccessToken }));
+    keep('TOTP secret', SecretCode);
+    const totp = new TOTP({ secret: Secret.fromBase32(SecretCode!) });
+    await cip.send(new VerifySoftwareTokenCommand({ AccessToken, UserCode: keep('TOTP setup code', totp.generate({ timestamp: Date.now() - 30_000 })) }));
+    await cip.send(new SetUserMFAPreferenceCommand({ AccessToken, SoftwareTokenMfaSettings: { Enabled: true, PreferredMfa: true } }));
+    const second = await auth();
+    const signedIn = await cip.send(new RespondToAuthChallengeCommand({ ClientId: clientId, ChallengeName: 'SOFTWARE_TOKEN_MFA', Session: keep('TOTP session', second.Session), ChallengeResponses: { USERNAME: email, SOFTWARE_TOKEN_MFA_CODE: keep('TOTP code', totp.generate()) } }));
+    const meta = signedIn.AuthenticationResult!.NewDeviceMetadata!;
+    const verifier = keep('device verifier', crypto.randomBytes(384).toString('base64'));
+    await cip.send(new ConfirmDeviceCommand({ AccessToken: signedIn.AuthenticationResult!.AccessToken, DeviceKey: meta.DeviceKey, DeviceSecretVerifierConfig: { PasswordVerifier: verifier, Salt: keep('device salt', crypto.randomBytes(16).toString('base64')) } }));
+    await new Promise((r) => setTimeout(r, 100));
+    assertNoSecrets(gh, secrets);
+  } finally {
+    cip.destroy();
+    await gh.stop();
+    await mail.close();
+  }
+});

@@ -6,20 +6,12 @@ import {
   AddCustomAttributesCommand, AdminCreateUserCommand, AdminDeleteUserCommand, AdminGetUserCommand, AdminUpdateUserAttributesCommand,
   CreateUserPoolCommand, DescribeUserPoolCommand, UpdateUserPoolCommand, type SchemaAttributeType,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { startGatehouse, type Gatehouse } from './support/harness.js';
+import { startGatehouse, refusal, type Gatehouse } from './support/harness.js';
 
 let gh: Gatehouse;
 before(async () => { gh = await startGatehouse(); });
 after(async () => { await gh?.stop(); });
 
-async function refusal(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return `${(e as Error).name}: ${(e as Error).message}`;
-  }
-  return 'no error';
-}
 
 const createPool = (Schema: SchemaAttributeType[]) => gh.admin.send(new CreateUserPoolCommand({ PoolName: 'schema', Schema }));
 

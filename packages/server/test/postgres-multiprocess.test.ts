@@ -256,3 +256,33 @@ test('deleted app client: deleted on A, its access tokens are refused on B at on
   assert.equal((await err(cipB.send(new GetUserCommand({ AccessToken: tokens.AccessToken }))))?.name, 'NotAuthorizedException');
   assert.equal((await err(cipB.send(new GetTokensFromRefreshTokenCommand({ ClientId: clientId, RefreshToken: tokens.RefreshToken }))))?.name, 'NotAuthorizedException');
 });
+
+test('MFA across processes: a TOTP code spent on one process is refused on the other, and a session\'s 3 wrong codes are counted across both', { skip }, async () => {
+  const { TOTP, Secret } = await import('otpauth');
+  const { SetUserPoolMfaConfigCommand, AssociateSoftwareTokenCommand, VerifySoftwareTokenCommand, SetUserMFAPreferenceCommand } = await import('@aws-sdk/client-cognito-identity-provider');
+  const { poolId: mfaPool, clientId: mfaClient } = await createPoolAndClient(a);
+  await a.admin.send(new SetUserPoolMfaConfigCommand({ UserPoolId: mfaPool, MfaConfiguration: 'OPTIONAL', SoftwareTokenMfaConfiguration: { Enabled: true } }));
+  const email = uniqueEmail('mfa');
+  await a.admin.send(new AdminCreateUserCommand({ UserPoolId: mfaPool, Username: email, MessageAction: 'SUPPRESS', UserAttributes: [{ Name: 'email', Value: email }, { Name: 'email_verified', Value: 'true' }] }));
+  await a.admin.send(new AdminSetUserPasswordCommand({ UserPoolId: mfaPool, Username: email, Password: PASSWORD, Permanent: true }));
+  const { AccessToken } = (await passwordAuth(cipA, email, PASSWORD, mfaClient)).AuthenticationResult!;
+  const { SecretCode } = await cipA.send(new AssociateSoftwareTokenCommand({ AccessToken }));
+  const totp = new TOTP({ secret: Secret.fromBase32(SecretCode!) });
+  await cipB.send(new VerifySoftwareTokenCommand({ AccessToken, UserCode: totp.generate({ timestamp: Date.now() - 30_000 }) }));
+  await cipA.send(new SetUserMFAPreferenceCommand({ AccessToken, SoftwareTokenMfaSettings: { Enabled: true, PreferredMfa: true } }));
+  // Let the pool setting reach B's one-second cache.
+  await new Promise((r) => setTimeout(r, 1100));
+  const answer = (cip: CognitoIdentityProviderClient, session: string | undefined, code: string) =>
+    cip.send(new RespondToAuthChallengeCommand({ ClientId: mfaClient, ChallengeName: 'SOFTWARE_TOKEN_MFA', Session: session, ChallengeResponses: { USERNAME: email, SOFTWARE_TOKEN_MFA_CODE: code } }));
+  const [onA, onB] = [await passwordAuth(cipA, email, PASSWORD, mfaClient), await passwordAuth(cipB, email, PASSWORD, mfaClient)];
+  assert.equal(onA.ChallengeName, 'SOFTWARE_TOKEN_MFA');
+  const code = totp.generate();
+  const outcomes = await Promise.all([err(answer(cipA, onA.Session, code)), err(answer(cipB, onB.Session, code))]);
+  assert.deepEqual(outcomes.map((e) => e?.name ?? 'ok').sort(), ['CodeMismatchException', 'ok']);
+  // One session, wrong codes through both processes: the fourth answer is refused, right or not.
+  const s = await passwordAuth(cipB, email, PASSWORD, mfaClient);
+  assert.equal((await err(answer(cipA, s.Session, '000000')))?.name, 'CodeMismatchException');
+  assert.equal((await err(answer(cipB, s.Session, '000001')))?.name, 'CodeMismatchException');
+  assert.equal((await err(answer(cipA, s.Session, '000002')))?.name, 'CodeMismatchException');
+  assert.equal((await err(answer(cipB, s.Session, totp.generate({ timestamp: Date.now() + 30_000 }))))?.name, 'NotAuthorizedException');
+});

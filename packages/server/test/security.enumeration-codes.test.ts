@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { SMTPServer } from 'smtp-server';
 import { AdminCreateUserCommand, AdminSetUserPasswordCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { startGatehouse, createPoolAndClient, uniqueEmail, rawCall, queryDatabase, type Gatehouse } from './support/harness.js';
+import { assertSameTiming, type TimingRound } from './support/timing.js';
 
 // Rate limits are off (the harness default); the per-user code cap stays on, raised so that
 // hundreds of samples per login stay under it while every request still counts against it.
@@ -31,11 +32,6 @@ function shape(a: Answer) {
   };
 }
 
-const median = (xs: number[]) => {
-  const s = xs.slice().sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
 /** A confirmed user with a verified email, as reset requires; or an unconfirmed one, as resend requires. */
 async function realUser(gh: Gatehouse, poolId: string, clientId: string, confirmed: boolean) {
   const email = uniqueEmail(confirmed ? 'real' : 'pending');
@@ -49,46 +45,21 @@ async function realUser(gh: Gatehouse, poolId: string, clientId: string, confirm
   return email;
 }
 
-/**
- * Times real and unknown logins in pairs, one right after the other (which goes first alternates),
- * after a warm-up. Every answer must have the real shape; the median of the pairs' differences must
- * be under 0.25 ms. Pairing cancels the drift of a shared, busy machine, which moves both alike.
- */
-async function compare(gh: Gatehouse, target: string, clientId: string, real: string[], unknown: string[], rounds: number) {
-  const diffs: number[] = [];
-  const times = { real: [] as number[], unknown: [] as number[] };
-  for (let i = -30; i < rounds; i++) {
-    const pair = [['real', real[(i + 30) % real.length]], ['unknown', unknown[(i + 30) % unknown.length]]] as const;
-    const ms = { real: 0, unknown: 0 };
-    for (const [kind, login] of i % 2 ? pair.slice().reverse() : pair) {
-      const a = await call(gh, target, { ClientId: clientId, Username: login });
+/** A round of ForgotPassword or ResendConfirmationCode: every answer, real or not, must have the real shape. */
+function codeRound(gh: Gatehouse, target: string, clientId: string, real: string[], unknown: string[]): TimingRound {
+  const logins = { real, unknown };
+  return {
+    pairs: 150,
+    async call(kind, i) {
+      const a = await call(gh, target, { ClientId: clientId, Username: logins[kind][(i + 20) % logins[kind].length] });
       assert.equal(a.status, 200, `${target} for a ${kind} login: ${JSON.stringify(a.body)}`);
       assert.deepEqual(shape(a), { status: 200, keys: ['CodeDeliveryDetails'], error: undefined, delivery: { keys: ['AttributeName', 'DeliveryMedium', 'Destination'], medium: 'EMAIL', attribute: 'email', mask: 'x***@x***' } });
-      ms[kind] = a.ms;
-    }
-    if (i < 0) continue;
-    diffs.push(ms.real - ms.unknown);
-    times.real.push(ms.real);
-    times.unknown.push(ms.unknown);
-  }
-  const diff = median(diffs);
-  const report = `${target}: median real ${median(times.real).toFixed(3)} ms, unknown ${median(times.unknown).toFixed(3)} ms, median difference ${diff.toFixed(3)} ms over ${rounds} pairs`;
-  return { ok: Math.abs(diff) < 0.25, report };
+      return { answer: shape(a), ms: a.ms };
+    },
+  };
 }
 
-/** compare(), measured again (up to three times in all) when the machine's load swamps it: a real difference shows every time. */
-async function sameTiming(t: { diagnostic(s: string): void }, ...args: Parameters<typeof compare>) {
-  const reports = [];
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const { ok, report } = await compare(...args);
-    t.diagnostic(report);
-    reports.push(report);
-    if (ok) return;
-  }
-  assert.fail(`timing tells: ${reports.join('; ')}`);
-}
-
-test('user enumeration by timing: ForgotPassword and ResendConfirmationCode take as long for unknown logins as for real ones (100+ alternating samples, medians within 0.25 ms)', async (t) => {
+test('user enumeration by timing: ForgotPassword and ResendConfirmationCode take as long for unknown logins as for real ones (150 alternating pairs, median difference under 0.25 ms)', async (t) => {
   const gh = await startGatehouse(env);
   try {
     const { poolId, clientId } = await createPoolAndClient(gh);
@@ -98,8 +69,8 @@ test('user enumeration by timing: ForgotPassword and ResendConfirmationCode take
       pending.push(await realUser(gh, poolId, clientId, false));
     }
     const unknown = Array.from({ length: 10 }, () => uniqueEmail('ghost'));
-    await sameTiming(t, gh, 'ForgotPassword', clientId, confirmed, unknown, 150);
-    await sameTiming(t, gh, 'ResendConfirmationCode', clientId, pending, unknown, 150);
+    await assertSameTiming(t, 'ForgotPassword', () => codeRound(gh, 'ForgotPassword', clientId, confirmed, unknown));
+    await assertSameTiming(t, 'ResendConfirmationCode', () => codeRound(gh, 'ResendConfirmationCode', clientId, pending, unknown));
     // The decoys are never sent, and nothing about them names the login.
     const kept = await queryDatabase<{ state: string; n: number }>(gh, 'select state, count(*) as n from outbox group by state order by state');
     assert.deepEqual(kept.map((r) => r.state), ['decoy', 'kept']);

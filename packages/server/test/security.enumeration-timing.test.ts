@@ -2,17 +2,15 @@
 // one must get the same answers, shaped alike, after the same work (timed over alternating samples).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { performance } from 'node:perf_hooks';
 import { clientEphemeral, clientSessionKey, passwordClaimSignature, formatTimestamp, fromHex, poolNameOf } from '@gatehouse/srp';
 import {
   AdminCreateUserCommand, AdminSetUserPasswordCommand, ForgotPasswordCommand, SignUpCommand, ConfirmSignUpCommand, ConfirmForgotPasswordCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { startGatehouse, createPoolAndClient, uniqueEmail, userClient, rawCall, type Gatehouse } from './support/harness.js';
+import { assertSameTiming, timed, type TimingRound } from './support/timing.js';
 
 const PASSWORD = 'Right-Passw0rd!';
-const SAMPLES = Number(process.env.TIMING_SAMPLES ?? 200);
-// Untimed rounds first, so compiled code and cached statements serve both kinds alike.
-const WARMUP = 20;
+const PAIRS = 200, WARMUP = 20;
 // Lockout engages at the 5th failure; each real user and unknown login gives at most that many samples.
 const PER_LOGIN = 5;
 let gh: Gatehouse, poolId: string, clientId: string;
@@ -32,47 +30,35 @@ async function realUsers(n: number, pool = poolId) {
   return emails;
 }
 
-/** Logins enough for the warm-up and the samples. */
-const LOGINS = Math.ceil((WARMUP + SAMPLES) / PER_LOGIN);
-/** Each login `PER_LOGIN` times, in order. */
-const spread = (logins: string[]) => Array.from({ length: WARMUP + SAMPLES }, (_, i) => logins[Math.floor(i / PER_LOGIN)]);
-
 const call = (target: string, body: unknown) => rawCall(gh.url, target, JSON.stringify(body));
 
-/** Times `run` for real and unknown alternately (which goes first alternates too); answers must be equal. */
-async function compare(what: string, prepare: (login: string) => Promise<unknown>, run: (prepared: any) => Promise<{ type: string | null; json: any }>, real: string[], ghosts: string[]) {
-  const times = { real: [] as number[], ghost: [] as number[] };
-  for (let i = 0; i < WARMUP + SAMPLES; i++) {
-    const order = i % 2 ? (['ghost', 'real'] as const) : (['real', 'ghost'] as const);
-    const answers: Record<string, { type: string | null; json: any }> = {};
-    for (const kind of order) {
-      const prepared = await prepare(kind === 'real' ? real[i] : ghosts[i]);
-      const t = performance.now();
-      answers[kind] = await run(prepared);
-      if (i >= WARMUP) times[kind].push(performance.now() - t);
-    }
-    assert.equal(answers.real.type, answers.ghost.type, `${what} #${i}: error type`);
-    assert.equal(answers.real.json?.message, answers.ghost.json?.message, `${what} #${i}: message`);
-  }
-  const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[xs.length >> 1];
-  // The median of the differences within each pair: the two calls of a pair run back to back, so
-  // the machine's drift (other work, frequency changes) cancels out of it.
-  const diff = median(times.real.map((t, i) => t - times.ghost[i]));
-  console.log(`${what}: median real ${median(times.real).toFixed(3)} ms, unknown ${median(times.ghost).toFixed(3)} ms, median difference ${diff.toFixed(3)} ms`);
-  assert.ok(Math.abs(diff) < 0.25, `${what}: median time differs by ${diff.toFixed(3)} ms`);
+/**
+ * A timing round over fresh logins (each serves PER_LOGIN calls, before lockout): `prepare` readies a
+ * call untimed, `run` is timed; real and unknown answers must be the same error with the same message.
+ */
+async function loginRound(prepare: (login: string) => Promise<unknown>, run: (prepared: any) => Promise<{ type: string | null; json: any }>, setUp?: (real: string[]) => Promise<void>): Promise<TimingRound> {
+  const n = Math.ceil((WARMUP + PAIRS) / PER_LOGIN);
+  const logins = { real: await realUsers(n), unknown: Array.from({ length: n }, () => uniqueEmail('ghost')) };
+  await setUp?.(logins.real);
+  return {
+    pairs: PAIRS, warmup: WARMUP,
+    async call(kind, i) {
+      const prepared = await prepare(logins[kind][Math.floor((i + WARMUP) / PER_LOGIN)]);
+      return timed(() => run(prepared));
+    },
+    same(real: any, unknown: any, i) {
+      assert.equal(real.type, unknown.type, `#${i}: error type`);
+      assert.equal(real.json?.message, unknown.json?.message, `#${i}: message`);
+    },
+  };
 }
 
-test('user enumeration by timing: a wrong password (USER_PASSWORD_AUTH) costs a real user what it costs an unknown login, same answer', async () => {
-  const real = spread(await realUsers(LOGINS));
-  const ghosts = spread(Array.from({ length: LOGINS }, () => uniqueEmail('ghost')));
-  await compare('USER_PASSWORD_AUTH', async (login) => login,
-    (login: string) => call('InitiateAuth', { ClientId: clientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: login, PASSWORD: 'Wrong-Passw0rd!' } }),
-    real, ghosts);
+test('user enumeration by timing: a wrong password (USER_PASSWORD_AUTH) costs a real user what it costs an unknown login, same answer', async (t) => {
+  await assertSameTiming(t, 'USER_PASSWORD_AUTH', () => loginRound(async (login) => login,
+    (login: string) => call('InitiateAuth', { ClientId: clientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: login, PASSWORD: 'Wrong-Passw0rd!' } })));
 });
 
-test('user enumeration by timing: a wrong SRP password claim costs a real user what it costs an unknown login, same answer', async () => {
-  const real = spread(await realUsers(LOGINS));
-  const ghosts = spread(Array.from({ length: LOGINS }, () => uniqueEmail('ghost')));
+test('user enumeration by timing: a wrong SRP password claim costs a real user what it costs an unknown login, same answer', async (t) => {
   // The challenge and the client's math happen before the clock starts; only the answer is timed.
   const prepare = async (login: string) => {
     const { a, A } = clientEphemeral();
@@ -83,18 +69,14 @@ test('user enumeration by timing: a wrong SRP password claim costs a real user w
     const signature = passwordClaimSignature({ key, poolName: poolNameOf(poolId), userId: p.USER_ID_FOR_SRP, secretBlock: Buffer.from(p.SECRET_BLOCK, 'base64'), timestamp });
     return { ClientId: clientId, ChallengeName: 'PASSWORD_VERIFIER', Session: start.json.Session, ChallengeResponses: { USERNAME: p.USER_ID_FOR_SRP, PASSWORD_CLAIM_SECRET_BLOCK: p.SECRET_BLOCK, TIMESTAMP: timestamp, PASSWORD_CLAIM_SIGNATURE: signature } };
   };
-  await compare('SRP PASSWORD_VERIFIER', prepare, (body) => call('RespondToAuthChallenge', body), real, ghosts);
+  await assertSameTiming(t, 'SRP PASSWORD_VERIFIER', () => loginRound(prepare, (body) => call('RespondToAuthChallenge', body)));
 });
 
-test('user enumeration by timing: a wrong ConfirmForgotPassword code costs a real user what it costs an unknown login, same answer', async () => {
-  const users = await realUsers(LOGINS);
+test('user enumeration by timing: a wrong ConfirmForgotPassword code costs a real user what it costs an unknown login, same answer', async (t) => {
   // Each real user has a code out (as after ForgotPassword), which takes 5 guesses before it dies.
-  for (const email of users) await call('ForgotPassword', { ClientId: clientId, Username: email });
-  const real = spread(users);
-  const ghosts = spread(Array.from({ length: LOGINS }, () => uniqueEmail('ghost')));
-  await compare('ConfirmForgotPassword', async (login) => login,
-    (login: string) => call('ConfirmForgotPassword', { ClientId: clientId, Username: login, ConfirmationCode: '000000', Password: 'New-Passw0rd!1' }),
-    real, ghosts);
+  const codesOut = async (users: string[]) => { for (const email of users) await call('ForgotPassword', { ClientId: clientId, Username: email }); };
+  await assertSameTiming(t, 'ConfirmForgotPassword', () => loginRound(async (login) => login,
+    (login: string) => call('ConfirmForgotPassword', { ClientId: clientId, Username: login, ConfirmationCode: '000000', Password: 'New-Passw0rd!1' }), codesOut));
 });
 
 test('user enumeration by answers: once 5 wrong codes have spent a real code, real and unknown logins still answer alike (ConfirmSignUp, ConfirmForgotPassword)', async () => {

@@ -6,7 +6,7 @@ import {
   AdminCreateUserCommand, AdminDeleteUserAttributesCommand, AdminGetUserCommand, AdminSetUserPasswordCommand, AdminUpdateUserAttributesCommand,
   DeleteUserAttributesCommand, ForgotPasswordCommand, GetUserCommand, InitiateAuthCommand, type CognitoIdentityProviderClient,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { createPoolAndClient, queryDatabase, rawCall, startGatehouse, userClient, type Gatehouse } from './support/harness.js';
+import { createPoolAndClient, queryDatabase, rawCall, startGatehouse, userClient, refusal, type Gatehouse } from './support/harness.js';
 
 let gh: Gatehouse, user: CognitoIdentityProviderClient, poolId: string, clientId: string;
 
@@ -20,14 +20,6 @@ before(async () => {
 });
 after(async () => { user?.destroy(); await gh?.stop(); });
 
-async function refusal(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return `${(e as Error).name}: ${(e as Error).message}`;
-  }
-  return 'no error';
-}
 
 async function attributes(username: string, pool = poolId) {
   const got = await gh.admin.send(new AdminGetUserCommand({ UserPoolId: pool, Username: username }));

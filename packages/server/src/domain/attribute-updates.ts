@@ -7,6 +7,7 @@ import type { Ctx } from './context.js';
 import type { LoadedClient, LoadedPool } from './pools.js';
 import { inSchema, loginKeys, requiredAttributes, uniqueError, type Attributes, type User } from './users.js';
 import { CODE_TTL, issueCode } from './codes.js';
+import { composeMessage, type MessageContext, type Strings } from './triggers/events.js';
 
 export type Verifiable = 'email' | 'phone_number';
 const verifiable: Verifiable[] = ['email', 'phone_number'];
@@ -125,22 +126,29 @@ export async function storeAttributes(ctx: Ctx, pool: LoadedPool, user: User, ch
   }
 }
 
-/** Issues a code for `to`, an attribute's value; sending is separate, so a refused code changes nothing. */
-export async function attributeCode(ctx: Ctx, pool: LoadedPool, user: User, attribute: Verifiable, to: string | undefined) {
+/**
+ * Issues a code for `to`, an attribute's value, and has the message triggers compose its message;
+ * sending is separate, so a refused code or a failed trigger changes nothing.
+ */
+export async function attributeCode(ctx: Ctx, pool: LoadedPool, user: User, attribute: Verifiable, to: string | undefined, mc: Omit<MessageContext, 'user'>) {
   if (!to) throw new InvalidParameterException(`The user has no ${attribute} to verify.`);
   const code = await issueCode(ctx, pool.id, user.id, `verify:${attribute}`, to, CODE_TTL.attribute);
-  return () => ctx.messages.sendCode(pool, { medium: attribute === 'email' ? 'EMAIL' : 'SMS', attribute, to }, code);
+  const medium = attribute === 'email' ? 'EMAIL' : 'SMS';
+  const composed = await composeMessage(ctx, pool, medium, { ...mc, user }, code.code);
+  return () => ctx.messages.sendCode(pool, { medium, attribute, to }, code, composed);
 }
 
 /**
  * Applies attribute changes: codes first (the per-user cap may refuse them), then the change, then
  * the messages. `beforeSending` runs first when codes will go out (the rate limit).
  */
-export async function updateAttributes(ctx: Ctx, pool: LoadedPool, user: User, changes: Attributes, admin: boolean, beforeSending?: () => Promise<void>) {
+export async function updateAttributes(ctx: Ctx, pool: LoadedPool, user: User, changes: Attributes, admin: boolean, beforeSending?: () => Promise<void>, why: { clientId?: string; clientMetadata?: Strings } = {}) {
   const change = planAttributeChange(pool, user, changes, { admin, sendCodes: true });
   if (change.codes.length && beforeSending) await beforeSending();
   const sends = [];
-  for (const c of change.codes) sends.push(await attributeCode(ctx, pool, user, c.attribute, c.to));
+  // The message triggers see the user as the change leaves them.
+  const changed = { ...user, attributes: change.attributes };
+  for (const c of change.codes) sends.push(await attributeCode(ctx, pool, changed, c.attribute, c.to, { ...why, source: 'UpdateUserAttribute' }));
   await storeAttributes(ctx, pool, user, change);
   const deliveries = [];
   for (const send of sends) deliveries.push(await send());

@@ -1,7 +1,7 @@
 import { CodeMismatchException, ExpiredCodeException } from '../errors.js';
 import type { Ctx } from './context.js';
 import { randomDigits, safeEqual } from './secrets.js';
-import { limitCodes } from './limits.js';
+import { limitCodes, limitSms } from './limits.js';
 import type { Insertable } from 'kysely';
 import type { CodeTable } from '../storage/schema.js';
 
@@ -20,6 +20,8 @@ export interface IssuedCode { code: string; row: Insertable<CodeTable> }
  */
 export async function issueCode(ctx: Ctx, poolId: string, userId: string, purpose: string, destination: string, ttlMs: number): Promise<IssuedCode> {
   await limitCodes(ctx, userId, purpose);
+  // A code to a phone number is a text: the SMS-pumping caps count it too.
+  if (destination.startsWith('+')) await limitSms(ctx, destination);
   const code = randomDigits(6);
   const now = ctx.now();
   const row = {

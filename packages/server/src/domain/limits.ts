@@ -20,6 +20,9 @@ export interface Limits {
   perClient: Record<Action, Rate | undefined>;
   /** Codes sent to one user for one purpose. */
   codesPerUser: Rate | undefined;
+  /** SMS pumping: texts sent to one phone number, and texts asked for from one address (any number). */
+  smsPerNumber: Rate | undefined;
+  smsPerIp: Rate | undefined;
 }
 
 const actions: Action[] = ['signIn', 'signUp', 'codes', 'recovery'];
@@ -28,6 +31,8 @@ export const defaultLimits = {
   perIp: { signIn: '120/1m', signUp: '20/10m', codes: '30/10m', recovery: '30/10m' },
   perClient: { signIn: '12000/1m', signUp: '1200/10m', codes: '1200/10m', recovery: '1200/10m' },
   codesPerUser: '5/15m',
+  smsPerNumber: '10/1h',
+  smsPerIp: '50/1h',
 } as const;
 
 const units: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000 };
@@ -54,6 +59,8 @@ export function loadLimits(get: (name: string) => string | undefined): Limits {
     perIp: per('IP', defaultLimits.perIp),
     perClient: per('CLIENT', defaultLimits.perClient),
     codesPerUser: rate('GATEHOUSE_LIMIT_CODES_PER_USER', defaultLimits.codesPerUser),
+    smsPerNumber: rate('GATEHOUSE_LIMIT_SMS_PER_NUMBER', defaultLimits.smsPerNumber),
+    smsPerIp: rate('GATEHOUSE_LIMIT_SMS_PER_IP', defaultLimits.smsPerIp),
   };
 }
 
@@ -129,4 +136,28 @@ export async function limitCodes(ctx: Ctx, subject: string, purpose: string): Pr
     ctx.metrics.rateLimited(c.name);
     throw new LimitExceededException('Attempt limit exceeded, please try after some time.');
   }
+}
+
+/**
+ * SMS pumping (toll fraud: getting us to text premium numbers): counts one text about to go to
+ * `phone`. Past the per-address cap, TooManyRequestsException (not counted against the number); past
+ * the per-number cap, LimitExceededException. The per-number cap holds with GATEHOUSE_RATE_LIMITS=off,
+ * as the per-user code cap does: it protects the bill, not the server.
+ */
+export async function limitSms(ctx: Ctx, phone: string): Promise<void> {
+  const { enabled, smsPerIp, smsPerNumber } = ctx.config.limits;
+  const counters: Counter[] = [];
+  if (enabled && smsPerIp && ctx.ip !== undefined) counters.push(counter('sms.ip', ipKey(ctx.ip), smsPerIp));
+  const byIp = counters.length;
+  if (smsPerNumber) counters.push(counter('sms.number', phone, smsPerNumber));
+  if (!counters.length) return;
+  const hits = await hit(ctx, counters);
+  const over = counters.findIndex((c, i) => hits[i] > c.max);
+  if (over < 0) return;
+  ctx.metrics.rateLimited(counters[over].name);
+  if (over < byIp) {
+    if (counters.length > byIp) await ctx.repo.releaseCounters(counters.slice(byIp).map((c) => c.key));
+    throw new TooManyRequestsException('Too many requests, please try after some time.');
+  }
+  throw new LimitExceededException('Attempt limit exceeded, please try after some time.');
 }

@@ -1,3 +1,4 @@
+import { CodeDeliveryFailureException } from '../errors.js';
 import nodemailer, { type Transporter } from 'nodemailer';
 import crypto from 'node:crypto';
 import type { Insertable } from 'kysely';
@@ -20,8 +21,18 @@ export function maskDestination(medium: Medium, value: string): string {
   return `${local[0] ?? ''}***@${domain[0] ?? ''}***`;
 }
 
-/** A message as sealed in the outbox. */
-interface Letter { to: string; subject: string; body: string }
+/**
+ * A message as sealed in the outbox. A letter for a sender trigger (CustomEmailSender,
+ * CustomSMSSender) carries the trigger's event, code included, in place of the text.
+ */
+export interface Letter { to: string; subject: string; body: string; sender?: SenderCall }
+export interface SenderCall { trigger: 'CustomEmailSender' | 'CustomSMSSender'; event: object }
+
+/** How a message with a sender trigger is delivered (set by the server: it calls the pool's trigger). */
+export type SenderDelivery = (poolId: string, call: SenderCall) => Promise<void>;
+
+/** What the triggers made of a code's message: CustomMessage's text, or a sender trigger's call instead of it. */
+export interface Composed { template?: CodeTemplate; sender?: SenderCall }
 
 // Delivery runs after the answer, from the outbox, in every process: a claim (conditional update)
 // gives each due message to one process, which sends it and deletes it, or makes it due again later.
@@ -31,6 +42,8 @@ const LEASE_MS = 60_000; // longer than the longest send (SEND_TIMEOUT_MS), so n
 const SEND_TIMEOUT_MS = 30_000;
 const BATCH = 10;
 export const OUTBOX_MAX_ATTEMPTS = 10;
+/** How long a sign-in waits for its code's transport before the outbox takes the message over. */
+const SIGN_IN_SEND_DEADLINE_MS = 3000;
 /** Wait before attempt n + 1 after n failed: 1 s, 2 s, 4 s ... at most 5 min (about 8.5 min in all). */
 export const retryDelay = (attempts: number) => Math.min(1000 * 2 ** (attempts - 1), 300_000);
 
@@ -46,6 +59,8 @@ export class Messenger {
   private again = false;
   private started = false;
   private stopped = false;
+
+  private senders?: SenderDelivery;
 
   constructor(private repo: Repository, private secrets: Secrets, private log: Logger, private opts: { smtpUrl?: string; emailFrom: string; smsWebhookUrl?: string }) {
     // Bounded, so a stalled mail server cannot hold a claim past its lease.
@@ -65,32 +80,69 @@ export class Messenger {
     };
   }
 
+  /** Sender triggers are a transport of their own: their letters are sent whatever SMTP or SMS say. */
   private letterRow(poolId: string, medium: Medium, letter: Letter) {
     const now = Date.now();
-    return this.row(poolId, medium, letter, this.hasTransport(medium) ? 'pending' : 'kept', now);
+    return this.row(poolId, medium, letter, letter.sender || this.hasTransport(medium) ? 'pending' : 'kept', now);
   }
+
+  /** Lets letters for sender triggers go out through `deliver`. */
+  deliverSendersWith(deliver: SenderDelivery) { this.senders = deliver; }
 
   /**
    * After a commit: starts delivery now, or notes a kept message (never its text) at debug level:
    * an info line per message would make a real user's request cost more than an unknown one's.
    */
-  private queued(poolId: string, medium: Medium) {
-    if (this.hasTransport(medium)) this.wake();
+  private queued(poolId: string, medium: Medium, viaTrigger = false) {
+    if (viaTrigger || this.hasTransport(medium)) this.wake();
     else this.log.debug('message kept in outbox', { poolId, medium });
   }
 
-  /** Queues a message (invitations); it is sent after the answer. */
-  async send(poolId: string, medium: Medium, to: string, subject: string, body: string): Promise<void> {
-    await this.repo.addOutbox(this.letterRow(poolId, medium, { to, subject, body }));
-    this.queued(poolId, medium);
+  /** Queues a message (invitations), or its sender trigger's call; it is sent after the answer. */
+  async send(poolId: string, medium: Medium, to: string, subject: string, body: string, sender?: SenderCall): Promise<void> {
+    await this.repo.addOutbox(this.letterRow(poolId, medium, sender ? { to, subject: '', body: '', sender } : { to, subject, body }));
+    this.queued(poolId, medium, !!sender);
   }
 
-  /** Stores an issued code with its message (the pool's verification template) in one transaction. */
-  async sendCode(pool: LoadedPool, channel: Channel, issued: IssuedCode, template?: CodeTemplate): Promise<CodeDeliveryDetails> {
-    const message = this.letterRow(pool.id, channel.medium, codeLetter(pool, channel, issued.code, template));
-    await this.repo.putCode(issued.row, message);
-    this.queued(pool.id, channel.medium);
+  /**
+   * Stores an issued code with its message (the pool's verification template, or the CustomMessage
+   * trigger's text), or its sender trigger's call, in one transaction.
+   */
+  async sendCode(pool: LoadedPool, channel: Channel, issued: IssuedCode, composed: Composed = {}): Promise<CodeDeliveryDetails> {
+    const letter = composed.sender ? { to: channel.to, subject: '', body: '', sender: composed.sender } : codeLetter(pool, channel, issued.code, composed.template);
+    await this.repo.putCode(issued.row, this.letterRow(pool.id, channel.medium, letter));
+    this.queued(pool.id, channel.medium, !!composed.sender);
     return deliveryDetails(channel);
+  }
+
+  /**
+   * A sign-in code (MFA by SMS or email): the user waits for it, and the challenge goes out only if it
+   * can arrive, so it is sent at once rather than after the answer. A transport that fails within
+   * `deadlineMs` gives CodeDeliveryFailureException, nothing queued. One still sending at the deadline
+   * hands the message to the outbox, due once that send would have timed out: deleted if the send
+   * succeeds, due at once if it fails, so it arrives once and is never lost. With no transport the
+   * message is kept in the development outbox, as every other one.
+   */
+  async sendNow(poolId: string, medium: Medium, letter: Letter, deadlineMs = SIGN_IN_SEND_DEADLINE_MS): Promise<void> {
+    if (!this.hasTransport(medium)) {
+      await this.repo.addOutbox(this.letterRow(poolId, medium, letter));
+      this.queued(poolId, medium);
+      return;
+    }
+    const sending = withTimeout(this.transmit(medium, letter), SEND_TIMEOUT_MS);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), deadlineMs); });
+    const outcome = await Promise.race([sending.then(() => 'sent' as const, (e: unknown) => e), late]).finally(() => clearTimeout(timer));
+    if (outcome === 'sent') return;
+    if (outcome !== 'late') {
+      this.log.warn('sign-in code delivery failed', { poolId, medium, error: String((outcome as Error)?.message ?? outcome) });
+      throw new CodeDeliveryFailureException('Unable to deliver the authentication code.');
+    }
+    const now = Date.now();
+    const row = this.row(poolId, medium, letter, 'pending', now, now + SEND_TIMEOUT_MS + 1000);
+    await this.repo.addOutbox(row);
+    sending.then(() => this.repo.deleteOutbox(row.id), () => this.repo.retryOutbox(row.id, 0, Date.now()).then(() => this.wake()))
+      .catch((e) => this.log.warn('outbox: settling a late sign-in code failed', { poolId, medium, error: String((e as Error)?.message ?? e) }));
   }
 
   /** For a user who does not exist: what sendCode does, on decoy rows that are never sent. */
@@ -105,7 +157,7 @@ export class Messenger {
   start() {
     const kept = (['EMAIL', 'SMS'] as const).filter((m) => !this.hasTransport(m));
     if (kept.length) this.log.info('messages with no transport configured are kept in the development outbox; read them with `npx gatehouse outbox`', { mediums: kept });
-    if (this.started || kept.length === 2) return;
+    if (this.started || (kept.length === 2 && !this.senders)) return;
     this.started = true;
     this.timer = setInterval(() => this.wake(), POLL_MS);
     this.timer.unref();
@@ -156,7 +208,8 @@ export class Messenger {
     const medium = m.channel as Medium;
     try {
       if (!letter) throw new Error('the message cannot be opened with this master key');
-      await withTimeout(this.transmit(medium, letter), SEND_TIMEOUT_MS);
+      if (letter.sender && !this.senders) throw new Error('no sender trigger delivery in this process');
+      await withTimeout(letter.sender ? this.senders!(m.pool_id, letter.sender) : this.transmit(medium, letter), SEND_TIMEOUT_MS);
     } catch (e) {
       const error = String((e as Error)?.message ?? e);
       if (this.stopped) return;

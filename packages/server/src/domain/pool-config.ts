@@ -7,11 +7,12 @@ import { InvalidParameterException } from '../errors.js';
 import type {
   AdminCreateUserConfigType, CreateUserPoolClientRequest, CreateUserPoolRequest, SchemaAttributeType, StringAttributeConstraintsType,
   NumberAttributeConstraintsType, TimeUnitsType, UpdateUserPoolClientRequest, UpdateUserPoolRequest, UserPoolClientType, UserPoolType,
-  ExplicitAuthFlowsType, AttributeDataType, AuthFactorType,
+  ExplicitAuthFlowsType, AttributeDataType, AuthFactorType, LambdaConfigType,
 } from '../shapes.js';
 import { passwordPolicyOf } from './password-policy.js';
 import { defaultVerificationTemplate, type ClientConfig, type LoadedClient, type LoadedPool, type PoolConfig, type SchemaEntry } from './pools.js';
 import { standardAttributes } from './users.js';
+import { checkMfaConfiguration } from './mfa-config.js';
 
 const invalid = (message: string) => new InvalidParameterException(message);
 
@@ -79,6 +80,24 @@ function policies(input: PoolSettings): PoolConfig['Policies'] {
   return { PasswordPolicy, SignInPolicy: { AllowedFirstAuthFactors: factors ?? ['PASSWORD'] } };
 }
 
+/**
+ * The triggers as stored. Which values are callable (a URL, a module, an ARN) the trigger runtime
+ * checks (ops/pools.ts); the model's ARN pattern is lifted for them (wire/model.ts).
+ */
+function lambdaConfig(l: LambdaConfigType): LambdaConfigType {
+  // A trigger that would never run must not look configured: a pool relying on it would be open.
+  if (l.InboundFederation) throw invalid('The InboundFederation trigger is not supported yet.');
+  const out = { ...l };
+  // Cognito sets PreTokenGeneration to the versioned trigger's function, and refuses the two apart.
+  if (l.PreTokenGenerationConfig) {
+    if (l.PreTokenGeneration !== undefined && l.PreTokenGeneration !== l.PreTokenGenerationConfig.LambdaArn) {
+      throw invalid('PreTokenGeneration and PreTokenGenerationConfig.LambdaArn must name the same function.');
+    }
+    out.PreTokenGeneration = l.PreTokenGenerationConfig.LambdaArn;
+  }
+  return out;
+}
+
 function verificationTemplate(input: PoolSettings): PoolConfig['VerificationMessageTemplate'] {
   const t = input.VerificationMessageTemplate ?? {};
   // The legacy top-level members and the template members name the same settings; they must agree.
@@ -124,11 +143,9 @@ function tags(t: Record<string, string> | undefined): Record<string, string> | u
   return t;
 }
 
-/** MFA is not enforced yet: a pool asking for it is refused rather than left with one factor. */
+/** ON and OPTIONAL need a factor the pool offers: checked on the whole config (checkMfaConfiguration). */
 function mfaConfiguration(input: PoolSettings): PoolConfig['MfaConfiguration'] {
-  const mfa = input.MfaConfiguration ?? 'OFF';
-  if (mfa !== 'OFF') throw invalid(`MfaConfiguration ${mfa} is not supported yet: multi-factor authentication is not implemented.`);
-  return mfa;
+  return input.MfaConfiguration ?? 'OFF';
 }
 
 /** The settings both CreateUserPool and UpdateUserPool write (UpdateUserPool: all of them, from defaults). */
@@ -141,10 +158,7 @@ function updatable(input: PoolSettings): Partial<PoolConfig> {
     AdminCreateUserConfig: adminCreateUserConfig(input.AdminCreateUserConfig),
     EmailConfiguration: { ...input.EmailConfiguration, EmailSendingAccount: input.EmailConfiguration?.EmailSendingAccount ?? 'COGNITO_DEFAULT' },
   };
-  // A trigger that would never run must not look configured: a pool relying on it would be open.
-  const triggers = Object.keys(input.LambdaConfig ?? {}).filter((k) => k !== 'KMSKeyID');
-  if (triggers.length) throw invalid(`LambdaConfig triggers are not supported yet: ${triggers.join(', ')}`);
-  if (input.LambdaConfig) out.LambdaConfig = input.LambdaConfig;
+  if (input.LambdaConfig) out.LambdaConfig = lambdaConfig(input.LambdaConfig);
   const autoVerified = unique(input.AutoVerifiedAttributes);
   if (autoVerified?.length) out.AutoVerifiedAttributes = autoVerified;
   if (input.SmsAuthenticationMessage !== undefined) out.SmsAuthenticationMessage = input.SmsAuthenticationMessage;
@@ -322,6 +336,7 @@ export function createPoolConfig(input: CreateUserPoolRequest): PoolConfig {
   if (aliasAttributes?.length) config.AliasAttributes = aliasAttributes;
   const s = schema(input.Schema);
   if (s) config.Schema = s;
+  checkMfaConfiguration(config);
   return config;
 }
 
@@ -334,6 +349,7 @@ export function updatePoolConfig(input: UpdateUserPoolRequest, old: PoolConfig):
   const next: Record<string, unknown> = { ...old };
   for (const k of RESET_ON_UPDATE) delete next[k];
   Object.assign(next, updatable(input));
+  checkMfaConfiguration(next as unknown as PoolConfig);
   return next as unknown as PoolConfig;
 }
 
@@ -466,10 +482,7 @@ export function clientConfig(input: ClientSettings, pool: LoadedPool, ClientName
   checkClientAttributes(pool, WriteAttributes, 'write', verb);
 
   const SupportedIdentityProviders = unique(input.SupportedIdentityProviders);
-  for (const p of SupportedIdentityProviders ?? []) {
-    // Only the pool's own directory exists here: this server has no federated identity providers.
-    if (p !== 'COGNITO') throw invalid(`The provider ${p} does not exist for User Pool ${pool.id}`);
-  }
+  // Whether each provider exists is checked with the store (domain/oauth.ts checkOAuthSettings).
   const CallbackURLs = unique(input.CallbackURLs);
   const LogoutURLs = unique(input.LogoutURLs);
   for (const u of CallbackURLs ?? []) checkRedirect('CallbackURLs', u);

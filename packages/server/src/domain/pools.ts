@@ -7,7 +7,7 @@ import type {
   DeletionProtectionType, DeviceConfigurationType, EmailConfigurationType, ExplicitAuthFlowsType, FeatureType, IssuerConfigurationType,
   KeyConfigurationType, LambdaConfigType, OAuthFlowType, PreventUserExistenceErrorTypes, SchemaAttributeType, SignInPolicyType, SmsConfigurationType,
   TimeUnitsType, UserAttributeUpdateSettingsType, UsernameAttributeType, UsernameConfigurationType, UserPoolAddOnsType, UserPoolMfaType,
-  UserPoolTierType, VerificationMessageTemplateType, VerifiedAttributeType,
+  UserPoolTierType, VerificationMessageTemplateType, VerifiedAttributeType, SoftwareTokenMfaConfigType, EmailMfaConfigType,
 } from '../shapes.js';
 
 /** A schema entry as stored: custom attributes under their bare name (Cognito shows `custom:<name>`). */
@@ -31,6 +31,9 @@ export interface PoolConfig {
   EmailConfiguration?: EmailConfigurationType;
   SmsConfiguration?: SmsConfigurationType;
   SmsAuthenticationMessage?: string;
+  /** Set by SetUserPoolMfaConfig (domain/mfa-config.ts); UpdateUserPool leaves them. */
+  SoftwareTokenMfaConfiguration?: SoftwareTokenMfaConfigType;
+  EmailMfaConfiguration?: EmailMfaConfigType;
   DeviceConfiguration?: DeviceConfigurationType;
   UserPoolAddOns?: UserPoolAddOnsType;
   UserPoolTags?: Record<string, string>;

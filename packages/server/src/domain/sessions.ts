@@ -7,7 +7,7 @@ import { randomToken, sha256 } from './secrets.js';
  * What every challenge session remembers between calls; each challenge adds fields of its own
  * (domain/signin/). Kept server-side, sealed, keyed by the token's hash.
  */
-export interface SessionState { challenge: string; flow: string; userId?: string }
+export interface SessionState { challenge: string; flow: string; userId?: string; device?: string }
 
 export interface OpenSession<S extends SessionState = SessionState> { id: string; state: S }
 
@@ -29,12 +29,19 @@ export async function createSession(ctx: Ctx, pool: LoadedPool, client: LoadedCl
 export const invalidSession = () => new NotAuthorizedException('Invalid session for the user, session is expired.');
 
 export async function openSession(ctx: Ctx, client: LoadedClient, token: string | undefined): Promise<OpenSession> {
+  const s = await openSessionOfAnyClient(ctx, token);
+  if (s.clientId !== client.id) throw invalidSession();
+  return { id: s.id, state: s.state };
+}
+
+/** For operations that take a Session and no ClientId (AssociateSoftwareToken, VerifySoftwareToken): the client is the session's. */
+export async function openSessionOfAnyClient(ctx: Ctx, token: string | undefined): Promise<OpenSession & { clientId: string }> {
   if (!token || token.length > 512) throw invalidSession();
   const id = sessionIdOf(token);
   const row = await ctx.repo.getSession(id);
-  if (!row || row.client_id !== client.id || row.consumed_at !== null || row.expires_at < ctx.now()) throw invalidSession();
+  if (!row || row.consumed_at !== null || row.expires_at < ctx.now()) throw invalidSession();
   const state = JSON.parse(ctx.secrets.decrypt(row.state, `session:${id}`).toString('utf8')) as SessionState;
-  return { id, state };
+  return { id, state, clientId: row.client_id };
 }
 
 /** Ends a session; only one caller can win, so a replayed or raced answer is refused. */

@@ -9,12 +9,16 @@ import type { User } from './users.js';
 
 interface PoolKeys { kid: string; privateKey: KeyObject; publicKey: KeyObject; jwk: object }
 
+/** The scope of tokens from the API's sign-ins: the user's own operations. */
+export const USER_ADMIN_SCOPE = 'aws.cognito.signin.user.admin';
+
 export interface AuthenticationResult {
   AccessToken: string;
-  IdToken: string;
+  IdToken?: string;
   RefreshToken?: string;
   ExpiresIn: number;
   TokenType: 'Bearer';
+  NewDeviceMetadata?: { DeviceKey: string; DeviceGroupKey: string };
 }
 
 export async function generatePoolKey(secrets: Secrets, poolId: string, now: number) {
@@ -28,6 +32,37 @@ export async function generatePoolKey(secrets: Secrets, poolId: string, now: num
 const b64json = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
 
 const boolAttrs = new Set(['email_verified', 'phone_number_verified']);
+const safeParse = (v: string) => { try { return JSON.parse(v); } catch { return v; } };
+
+/** What a PreTokenGeneration trigger changes in the tokens (domain/triggers/events.ts reads it from its answer). */
+export interface TokenCustomization {
+  id?: { add?: Record<string, unknown>; suppress?: string[] };
+  access?: { add?: Record<string, unknown>; suppress?: string[]; scopesToAdd?: string[]; scopesToSuppress?: string[] };
+  /** Replaces cognito:groups in both tokens. */
+  groups?: string[];
+  /** cognito:roles and cognito:preferred_role in the ID token. */
+  roles?: string[];
+  preferredRole?: string;
+}
+
+/**
+ * Claims no trigger may add, change or suppress: those that say who the token is for, who issued
+ * it, when, and which sign-in it belongs to (revocation reads origin_jti), and those set through
+ * their own fields (groups, roles, scopes). A trigger naming one is ignored for that claim.
+ */
+export const PROTECTED_CLAIMS = new Set([
+  'acr', 'amr', 'at_hash', 'aud', 'auth_time', 'azp', 'c_hash', 'client_id', 'cognito:groups', 'cognito:preferred_role', 'cognito:roles',
+  'cognito:username', 'event_id', 'exp', 'iat', 'identities', 'iss', 'jti', 'nbf', 'nonce', 'origin_jti', 'scope', 'sub', 'token_use', 'username',
+]);
+
+/** The scopes of an access token: those a hosted sign-in granted, else the API's one scope. */
+export const scopesOf = (scopes: string | undefined) => (scopes ?? USER_ADMIN_SCOPE).split(' ').filter(Boolean);
+
+/** Applies a trigger's additions and suppressions to one token's claims; protected claims stay as they are. */
+function customizeClaims(claims: Record<string, unknown>, c: { add?: Record<string, unknown>; suppress?: string[] } | undefined) {
+  for (const k of c?.suppress ?? []) if (!PROTECTED_CLAIMS.has(k)) delete claims[k];
+  for (const [k, v] of Object.entries(c?.add ?? {})) if (!PROTECTED_CLAIMS.has(k) && v !== undefined && v !== null) claims[k] = v;
+}
 
 /** Issues and checks Cognito-shaped JWTs and opaque refresh tokens. Keys are cached per pool. */
 export class TokenService {
@@ -35,6 +70,7 @@ export class TokenService {
   constructor(private repo: Repository, private secrets: Secrets, private publicUrl: string) {}
 
   issuer(poolId: string) { return `${this.publicUrl}/${poolId}`; }
+
 
   forget(poolId: string) { this.keys.delete(poolId); }
 
@@ -70,8 +106,14 @@ export class TokenService {
   }
 
   /** Signs access and ID tokens; a new sign-in (no originJti) also gets a refresh token. */
-  async issue(opts: { pool: LoadedPool; client: LoadedClient; user: User; groups: string[]; now: number; authTime?: number; originJti?: string; withRefresh?: boolean }): Promise<AuthenticationResult> {
-    const { pool, client, user, groups, now } = opts;
+  /**
+   * `scopes` are OAuth scopes granted by the hosted sign-in (else the API's one scope): the ID token
+   * then needs `openid`, and carries `nonce` when the authorize request sent one. `customize` is what
+   * a PreTokenGeneration trigger changes.
+   */
+  async issue(opts: { pool: LoadedPool; client: LoadedClient; user: User; groups: string[]; now: number; authTime?: number; originJti?: string; withRefresh?: boolean; scopes?: string; nonce?: string; customize?: TokenCustomization }): Promise<AuthenticationResult> {
+    const { pool, client, user, now, customize } = opts;
+    const groups = customize?.groups ?? opts.groups;
     const life = tokenLifetimes(client.config);
     const authTime = Math.floor((opts.authTime ?? now) / 1000);
     const originJti = opts.originJti ?? crypto.randomUUID();
@@ -81,15 +123,25 @@ export class TokenService {
     const idAttrs: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(user.attributes)) {
       if (k === 'sub' || (readable && !readable.includes(k))) continue;
-      idAttrs[k] = boolAttrs.has(k) ? v === 'true' : v;
+      // identities (federated users) is JSON in the store and an array in the token, as Cognito's.
+      idAttrs[k] = boolAttrs.has(k) ? v === 'true' : k === 'identities' ? safeParse(v) : v;
     }
-    const [AccessToken, IdToken] = await Promise.all([
-      this.sign(pool.id, { ...common, token_use: 'access', scope: 'aws.cognito.signin.user.admin', client_id: client.id, username: user.username }, now, life.access),
-      this.sign(pool.id, { ...idAttrs, ...common, aud: client.id, token_use: 'id', 'cognito:username': user.username }, now, life.id),
-    ]);
-    const result: AuthenticationResult = { AccessToken, IdToken, ExpiresIn: Math.floor(life.access / 1000), TokenType: 'Bearer' };
+    const scopes = new Set(scopesOf(opts.scopes));
+    for (const s of customize?.access?.scopesToAdd ?? []) scopes.add(s);
+    for (const s of customize?.access?.scopesToSuppress ?? []) scopes.delete(s);
+    const withId = opts.scopes === undefined || opts.scopes.split(' ').includes('openid');
+    const access: Record<string, unknown> = { ...common, token_use: 'access', ...(scopes.size ? { scope: [...scopes].join(' ') } : {}), client_id: client.id, username: user.username };
+    const id: Record<string, unknown> = { ...idAttrs, ...common, aud: client.id, token_use: 'id', 'cognito:username': user.username, ...(opts.nonce ? { nonce: opts.nonce } : {}) };
+    if (customize) {
+      customizeClaims(access, customize.access);
+      customizeClaims(id, customize.id);
+      if (customize.roles?.length) id['cognito:roles'] = customize.roles;
+      if (customize.preferredRole) id['cognito:preferred_role'] = customize.preferredRole;
+    }
+    const [AccessToken, IdToken] = await Promise.all([this.sign(pool.id, access, now, life.access), withId ? this.sign(pool.id, id, now, life.id) : undefined]);
+    const result: AuthenticationResult = { AccessToken, ...(IdToken ? { IdToken } : {}), ExpiresIn: Math.floor(life.access / 1000), TokenType: 'Bearer' };
     if (opts.withRefresh ?? !opts.originJti) {
-      const fresh = this.newRefreshToken(pool, client, user, originJti, authTime * 1000, now, now + life.refresh);
+      const fresh = this.newRefreshToken(pool, client, user, originJti, authTime * 1000, now, now + life.refresh, opts.scopes);
       await this.repo.putRefreshToken(fresh.row);
       result.RefreshToken = fresh.token;
     }
@@ -97,14 +149,24 @@ export class TokenService {
   }
 
   /** A new refresh token of the family `originJti` and the row that stores it (not yet stored). */
-  newRefreshToken(pool: LoadedPool, client: LoadedClient, user: User, originJti: string, authTime: number, now: number, expiresAt: number) {
+  newRefreshToken(pool: LoadedPool, client: LoadedClient, user: User, originJti: string, authTime: number, now: number, expiresAt: number, scopes?: string | null) {
     const token = randomToken(48);
-    const row = { token_hash: sha256(token), origin_jti: originJti, pool_id: pool.id, client_id: client.id, user_id: user.id, auth_time: authTime, expires_at: expiresAt, revoked_at: null, rotated_at: null, created_at: now };
+    const row = { token_hash: sha256(token), origin_jti: originJti, pool_id: pool.id, client_id: client.id, user_id: user.id, auth_time: authTime, expires_at: expiresAt, revoked_at: null, rotated_at: null, created_at: now, scopes: scopes ?? null };
     return { token, row };
   }
 
+  /**
+   * client_credentials: an access token for the client itself (sub is the client id), with the
+   * resource-server scopes granted; no ID or refresh token, nothing to revoke.
+   */
+  async issueForClient(pool: LoadedPool, client: LoadedClient, scopes: string, now: number): Promise<{ AccessToken: string; ExpiresIn: number }> {
+    const life = tokenLifetimes(client.config).access;
+    const AccessToken = await this.sign(pool.id, { sub: client.id, token_use: 'access', scope: scopes, auth_time: Math.floor(now / 1000), iss: this.issuer(pool.id), version: 2, client_id: client.id }, now, life);
+    return { AccessToken, ExpiresIn: Math.floor(life / 1000) };
+  }
+
   /** Verifies an access token, that its sign-in has not been revoked and that its app client still exists. Returns its claims. */
-  async verifyAccess(token: string, now: number): Promise<{ poolId: string; sub: string; username: string; clientId: string; originJti: string; claims: JWTPayload }> {
+  async verifyAccess(token: string, now: number): Promise<{ poolId: string; sub: string; username: string; clientId: string; originJti: string; scopes: string[]; claims: JWTPayload }> {
     let poolId: string;
     try {
       const iss = decodeJwt(token).iss ?? '';
@@ -127,6 +189,6 @@ export class TokenService {
     // sign-in that was under way when the client was deleted.
     const client = await this.repo.getClient(String(claims.client_id));
     if (!client || client.pool_id !== poolId) throw new NotAuthorizedException('Access Token has been revoked');
-    return { poolId, sub: String(claims.sub), username: String(claims.username), clientId: String(claims.client_id), originJti: claims.origin_jti, claims };
+    return { poolId, sub: String(claims.sub), username: String(claims.username), clientId: String(claims.client_id), originJti: claims.origin_jti, scopes: String(claims.scope ?? '').split(' '), claims };
   }
 }

@@ -7,7 +7,11 @@ import type { UserStatusType, UserType } from '../shapes.js';
 
 export type Attributes = Record<string, string>;
 export interface User extends Omit<UserRow, 'attributes' | 'mfa'> { attributes: Attributes; mfa: MfaSettings }
-export interface MfaSettings { preferred?: string; enabled?: string[]; totpSecret?: string }
+/**
+ * A user's MFA settings (users.mfa): the factors they enabled and prefer (SetUserMFAPreference), and
+ * their TOTP secret, sealed (domain/totp.ts): the verified one, and one associated but not yet verified.
+ */
+export interface MfaSettings { preferred?: string; enabled?: string[]; totpSecret?: string; totpName?: string; pendingTotp?: string }
 
 export const standardAttributes = new Set([
   'address', 'birthdate', 'email', 'email_verified', 'family_name', 'gender', 'given_name', 'locale', 'middle_name', 'name',

@@ -11,6 +11,9 @@ import { parseUserFilter } from '../domain/filter.js';
 import { checkAdminWrites, deleteAttributes, storeAttributes, updateAttributes } from '../domain/attribute-updates.js';
 import { recoveryChannel } from './signup.js';
 import { pageCursor, pageToken, poolOf } from './common.js';
+import { mfaFields } from '../domain/mfa.js';
+import { NO_CLIENT, composeMessage, customMessage, preSignUp, type MessageTemplate } from '../domain/triggers/events.js';
+import { attributeMap, confirmed } from './signup.js';
 
 /** A temporary password that satisfies the pool's policy. */
 function temporaryPassword(pool: LoadedPool): string {
@@ -26,15 +29,27 @@ function tempExpiry(ctx: Ctx, pool: LoadedPool) {
   return ctx.now() + passwordPolicy(pool).TemporaryPasswordValidityDays * 86400e3;
 }
 
-async function sendInvite(ctx: Ctx, pool: LoadedPool, user: User, password: string, mediums: DeliveryMediumType[]) {
+/**
+ * The invitation with the temporary password, by each medium asked for: the pool's template, the
+ * CustomMessage trigger's text, or (per medium) a sender trigger's call with the password as its code.
+ * The triggers all run before anything is queued.
+ */
+async function sendInvite(ctx: Ctx, pool: LoadedPool, user: User, password: string, mediums: DeliveryMediumType[], clientMetadata?: Record<string, string>) {
   const t = pool.config.AdminCreateUserConfig?.InviteMessageTemplate ?? {};
   const fill = (s: string) => s.replaceAll('{username}', user.username).replaceAll('{####}', password);
-  if (mediums.includes('EMAIL') && user.attributes.email) {
-    await ctx.messages.send(pool.id, 'EMAIL', user.attributes.email, t.EmailSubject ?? 'Your temporary password',
-      fill(t.EmailMessage ?? 'Your username is {username} and temporary password is {####}.'));
-  }
-  if (mediums.includes('SMS') && user.attributes.phone_number) {
-    await ctx.messages.send(pool.id, 'SMS', user.attributes.phone_number, '', fill(t.SMSMessage ?? 'Your username is {username} and temporary password is {####}.'));
+  const fallback = 'Your username is {username} and temporary password is {####}.';
+  const mc = { source: 'AdminCreateUser' as const, user, clientMetadata };
+  const targets = ([['EMAIL', user.attributes.email], ['SMS', user.attributes.phone_number]] as const).filter(([m, to]) => mediums.includes(m) && to);
+  const senders = { EMAIL: 'CustomEmailSender', SMS: 'CustomSMSSender' } as const;
+  // One CustomMessage call serves both mediums.
+  let text: MessageTemplate | undefined;
+  if (targets.some(([m]) => !ctx.triggers.has(pool, senders[m]))) text = await customMessage(ctx, pool, 'AdminCreateUser', user, undefined, clientMetadata);
+  const letters = [];
+  for (const [medium, to] of targets) letters.push({ medium, to: to!, composed: await composeMessage(ctx, pool, medium, mc, password, text ?? {}) });
+  for (const { medium, to, composed } of letters) {
+    const own = composed.template;
+    if (medium === 'EMAIL') await ctx.messages.send(pool.id, 'EMAIL', to, own?.subject ?? t.EmailSubject ?? 'Your temporary password', fill(own?.email ?? t.EmailMessage ?? fallback), composed.sender);
+    else await ctx.messages.send(pool.id, 'SMS', to, '', fill(own?.sms ?? t.SMSMessage ?? fallback), composed.sender);
   }
 }
 
@@ -49,12 +64,18 @@ op('AdminCreateUser', async (ctx, input) => {
     if (user.status !== 'FORCE_CHANGE_PASSWORD') throw new UnsupportedUserStateException(`Resend not possible. ${user.username} status is not FORCE_CHANGE_PASSWORD.`);
     const password = given ?? temporaryPassword(pool);
     await ctx.repo.updateUser(pool.id, user.id, { password: sealPassword(ctx, pool, user, password, !!given), temp_password_expires_at: tempExpiry(ctx, pool), updated_at: ctx.now() });
-    await sendInvite(ctx, pool, user, password, mediums);
+    await sendInvite(ctx, pool, user, password, mediums, input.ClientMetadata);
     return { User: userType(user) };
   }
   const attrs = validateAttributes(pool, input.UserAttributes ?? [], { admin: true });
   const { username, sub } = newUsername(pool, login, attrs);
   const password = given ?? temporaryPassword(pool);
+  // Before anything is stored: a refusal leaves no user behind. An invited user still sets a password (autoConfirmUser changes nothing).
+  const pre = await preSignUp(ctx, pool, 'PreSignUp_AdminCreateUser', { userName: username, clientId: NO_CLIENT }, {
+    userAttributes: { ...attrs }, validationData: attributeMap(input.ValidationData), clientMetadata: input.ClientMetadata,
+  });
+  if (pre.autoVerifyEmail && attrs.email) attrs.email_verified = 'true';
+  if (pre.autoVerifyPhone && attrs.phone_number) attrs.phone_number_verified = 'true';
   const now = ctx.now();
   const row = {
     id: sub, pool_id: pool.id, username, ...loginKeys(pool, username, attrs), status: 'FORCE_CHANGE_PASSWORD', enabled: 1,
@@ -70,7 +91,7 @@ op('AdminCreateUser', async (ctx, input) => {
   const user = { ...row, attributes: attrs, mfa: {} } as User;
   if (action !== 'SUPPRESS') {
     try {
-      await sendInvite(ctx, pool, user, password, mediums);
+      await sendInvite(ctx, pool, user, password, mediums, input.ClientMetadata);
     } catch (e) {
       await ctx.repo.deleteUser(pool.id, sub);
       throw e;
@@ -83,7 +104,7 @@ op('AdminGetUser', async (ctx, input) => {
   const pool = await poolOf(ctx, input);
   const user = await adminFindUser(ctx, pool, input.Username);
   const { Attributes, ...rest } = userType(user);
-  return { ...rest, UserAttributes: Attributes };
+  return { ...rest, UserAttributes: Attributes, ...mfaFields(user) };
 });
 
 op('AdminDeleteUser', async (ctx, input) => {
@@ -109,6 +130,7 @@ op('AdminConfirmSignUp', async (ctx, input) => {
   const user = await adminFindUser(ctx, pool, input.Username);
   if (user.status !== 'UNCONFIRMED') throw new NotAuthorizedException(`User cannot be confirmed. Current status is ${user.status}`);
   await ctx.repo.updateUser(pool.id, user.id, { status: 'CONFIRMED', updated_at: ctx.now() });
+  await confirmed(ctx, pool, { ...user, status: 'CONFIRMED' }, undefined, input.ClientMetadata, () => ctx.repo.updateUser(pool.id, user.id, { status: user.status, updated_at: ctx.now() }));
   return {};
 });
 
@@ -137,11 +159,13 @@ op('AdminResetUserPassword', async (ctx, input) => {
   if (!channel) throw new InvalidParameterException('Cannot reset password for the user as there is no registered/verified email or phone_number');
   // The code is issued first: if the per-user cap refuses it, nothing about the user has changed.
   const issued = await issueCode(ctx, pool.id, user.id, 'forgotPassword', channel.to, CODE_TTL.forgotPassword);
+  // The message triggers run before anything changes, so a failing one leaves the password as it was.
+  const composed = await composeMessage(ctx, pool, channel.medium, { source: 'ForgotPassword', user, clientMetadata: input.ClientMetadata }, issued.code);
   const now = ctx.now();
   // The old password stops working at once; only the mailed code lets the user set a new one.
   await ctx.repo.updateUser(pool.id, user.id, { status: user.status === 'UNCONFIRMED' ? 'UNCONFIRMED' : 'RESET_REQUIRED', password: null, updated_at: now });
   await ctx.repo.revokeUserTokens(user.id, now);
-  await ctx.messages.sendCode(pool, channel, issued);
+  await ctx.messages.sendCode(pool, channel, issued, composed);
   return {};
 });
 
@@ -150,7 +174,7 @@ op('AdminUpdateUserAttributes', async (ctx, input) => {
   const user = await adminFindUser(ctx, pool, input.Username);
   const changes = validateAttributes(pool, input.UserAttributes, { admin: true });
   checkAdminWrites(pool, user, changes);
-  await updateAttributes(ctx, pool, user, changes, true);
+  await updateAttributes(ctx, pool, user, changes, true, undefined, { clientMetadata: input.ClientMetadata });
   return {};
 });
 

@@ -29,13 +29,13 @@ async function counted<T extends { ChallengeName?: string; AuthenticationResult?
 op('InitiateAuth', async (ctx, input) => {
   const { pool, client } = await clientOf(ctx, input);
   await throttle(ctx, client.id, ['signIn']);
-  return counted(ctx, input.AuthFlow, initiateAuth(ctx, pool, client, input.AuthFlow, input.AuthParameters ?? {}, { admin: false, session: input.Session }));
+  return counted(ctx, input.AuthFlow, initiateAuth(ctx, pool, client, input.AuthFlow, input.AuthParameters ?? {}, { admin: false, session: input.Session, clientMetadata: input.ClientMetadata }));
 });
 
 op('AdminInitiateAuth', async (ctx, input) => {
   const { pool, client } = await poolClientOf(ctx, input);
   await throttle(ctx, client.id, ['signIn']);
-  return counted(ctx, input.AuthFlow, initiateAuth(ctx, pool, client, input.AuthFlow, input.AuthParameters ?? {}, { admin: true, session: input.Session }));
+  return counted(ctx, input.AuthFlow, initiateAuth(ctx, pool, client, input.AuthFlow, input.AuthParameters ?? {}, { admin: true, session: input.Session, clientMetadata: input.ClientMetadata }));
 });
 
 /** RespondToAuthChallenge's answer has no AvailableChallenges (only InitiateAuth offers a choice). */
@@ -46,19 +46,19 @@ function withoutChoice({ AvailableChallenges: _, ...answer }: ChallengeAnswer) {
 op('RespondToAuthChallenge', async (ctx, input) => {
   const { pool, client } = await clientOf(ctx, input);
   await throttle(ctx, client.id, ['signIn']);
-  return withoutChoice(await counted(ctx, input.ChallengeName, respondToChallenge(ctx, pool, client, input.ChallengeName, input.ChallengeResponses ?? {}, input.Session)));
+  return withoutChoice(await counted(ctx, input.ChallengeName, respondToChallenge(ctx, pool, client, input.ChallengeName, input.ChallengeResponses ?? {}, input.Session, { clientMetadata: input.ClientMetadata })));
 });
 
 op('AdminRespondToAuthChallenge', async (ctx, input) => {
   const { pool, client } = await poolClientOf(ctx, input);
   await throttle(ctx, client.id, ['signIn']);
-  return withoutChoice(await counted(ctx, input.ChallengeName, respondToChallenge(ctx, pool, client, input.ChallengeName, input.ChallengeResponses ?? {}, input.Session)));
+  return withoutChoice(await counted(ctx, input.ChallengeName, respondToChallenge(ctx, pool, client, input.ChallengeName, input.ChallengeResponses ?? {}, input.Session, { clientMetadata: input.ClientMetadata })));
 });
 
 op('GetTokensFromRefreshToken', async (ctx, input) => {
   const { pool, client } = await clientOf(ctx, input);
   checkClientSecret(client, input.ClientSecret);
-  return { AuthenticationResult: await refreshTokens(ctx, pool, client, input.RefreshToken) };
+  return { AuthenticationResult: await refreshTokens(ctx, pool, client, input.RefreshToken, input.ClientMetadata) };
 });
 
 op('RevokeToken', async (ctx, input) => {

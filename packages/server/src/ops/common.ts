@@ -2,6 +2,7 @@ import { InvalidParameterException, NotAuthorizedException } from '../errors.js'
 import type { Ctx } from '../domain/context.js';
 import { loadClient, loadPool, loadPoolClient } from '../domain/pools.js';
 import { parseUser } from '../domain/users.js';
+import { USER_ADMIN_SCOPE } from '../domain/tokens.js';
 
 export function clientOf(ctx: Ctx, input: { ClientId: string }) {
   return loadClient(ctx, input.ClientId);
@@ -18,6 +19,8 @@ export function poolClientOf(ctx: Ctx, input: { UserPoolId: string; ClientId: st
 /** The signed-in user behind an access token; revoked, expired or foreign tokens and disabled users are refused. */
 export async function authenticated(ctx: Ctx, input: { AccessToken: string }) {
   const claims = await ctx.tokens.verifyAccess(input.AccessToken, ctx.now());
+  // A token from the hosted sign-in reaches the user's own operations only with this scope, as in Cognito.
+  if (!claims.scopes.includes(USER_ADMIN_SCOPE)) throw new NotAuthorizedException('Access Token does not have required scopes');
   const pool = await loadPool(ctx, claims.poolId);
   const row = await ctx.repo.getUser(pool.id, claims.sub);
   if (!row) throw new NotAuthorizedException('User does not exist.');

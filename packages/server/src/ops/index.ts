@@ -11,3 +11,7 @@ import './pools.js';
 import './groups.js';
 import './auth-events.js';
 import './user-import.js';
+import './hosted.js';
+import './identity-providers.js';
+import './mfa.js';
+import './devices.js';

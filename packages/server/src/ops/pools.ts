@@ -10,6 +10,23 @@ import {
 } from '../domain/pool-config.js';
 import type { PoolConfig } from '../domain/pools.js';
 import { pageCursor, pageToken, poolClientOf, poolOf } from './common.js';
+import { checkOAuthSettings } from '../domain/oauth.js';
+import { TargetError } from '../domain/triggers/runtime.js';
+
+/**
+ * Each trigger must be callable: a URL, a module in GATEHOUSE_TRIGGERS_DIR, or an ARN. An ARN that
+ * GATEHOUSE_TRIGGERS does not map is taken (infrastructure code names real Lambda functions) and
+ * logged; the trigger fails with UnexpectedLambdaException when it is due.
+ */
+function checkTriggers(ctx: Ctx, poolId: string | undefined, lambdaConfig: object | undefined) {
+  try {
+    const { unmapped } = ctx.triggers.check(lambdaConfig as Record<string, unknown> | undefined);
+    for (const arn of unmapped) ctx.log.warn('trigger ARN not mapped by GATEHOUSE_TRIGGERS: the trigger will fail when it is due', { poolId, arn });
+  } catch (e) {
+    if (e instanceof TargetError) throw new InvalidParameterException(`Invalid LambdaConfig: ${e.message}`);
+    throw e;
+  }
+}
 
 /**
  * Rewrites a pool's settings from their current value, only if nobody changed them meanwhile:
@@ -28,6 +45,7 @@ async function changePool(ctx: Ctx, poolId: string, change: (pool: LoadedPool) =
 op('CreateUserPool', async (ctx, input) => {
   const config = createPoolConfig(input);
   const id = newPoolId(ctx.config.region);
+  checkTriggers(ctx, id, config.LambdaConfig);
   const now = ctx.now();
   const row = { id, name: input.PoolName, config: JSON.stringify(config), created_at: now, updated_at: now };
   await ctx.repo.createPool(row, await generatePoolKey(ctx.secrets, id, now));
@@ -41,7 +59,11 @@ op('DescribeUserPool', async (ctx, input) => {
 });
 
 op('UpdateUserPool', async (ctx, input) => {
-  await changePool(ctx, input.UserPoolId, (pool) => ({ name: input.PoolName, config: updatePoolConfig(input, pool.config) }));
+  await changePool(ctx, input.UserPoolId, (pool) => {
+    const config = updatePoolConfig(input, pool.config);
+    checkTriggers(ctx, pool.id, config.LambdaConfig);
+    return { name: input.PoolName, config };
+  });
   return {};
 });
 
@@ -79,6 +101,7 @@ op('CreateUserPoolClient', async (ctx, input) => {
   const config = clientConfig(input, pool, name, 'creating');
   const id = newClientId();
   const secret = given ?? (generate ? newClientSecret() : undefined);
+  await checkOAuthSettings(ctx, pool, config, secret !== undefined);
   const now = ctx.now();
   const row = {
     id, pool_id: pool.id, name, config: JSON.stringify(config), created_at: now, updated_at: now,
@@ -98,6 +121,7 @@ op('UpdateUserPoolClient', async (ctx, input) => {
   const name = input.ClientName ?? client.name;
   // As in Cognito, settings the request leaves out go back to their defaults; the secret stays.
   const config = clientConfig(input, pool, name, 'updating');
+  await checkOAuthSettings(ctx, pool, config, client.secret !== null);
   const now = ctx.now();
   const patch = { name, config: JSON.stringify(config), updated_at: now };
   await ctx.repo.updateClient(client.id, patch);

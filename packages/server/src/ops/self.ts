@@ -9,10 +9,11 @@ import { useCode } from '../domain/codes.js';
 import { authenticated } from './common.js';
 import { throttle } from '../domain/limits.js';
 import { recordAuthEvent } from '../domain/events.js';
+import { mfaFields } from '../domain/mfa.js';
 
 op('GetUser', async (ctx, input) => {
   const { user } = await authenticated(ctx, input);
-  return { Username: user.username, UserAttributes: attributeList(user) };
+  return { Username: user.username, UserAttributes: attributeList(user), ...mfaFields(user) };
 });
 
 op('UpdateUserAttributes', async (ctx, input) => {
@@ -21,7 +22,7 @@ op('UpdateUserAttributes', async (ctx, input) => {
   const { client } = await loadClient(ctx, claims.clientId);
   checkUserWrites(pool, client, user, given);
   const changes = validateAttributes(pool, given);
-  const deliveries = await updateAttributes(ctx, pool, user, changes, false, () => throttle(ctx, claims.clientId, ['codes']));
+  const deliveries = await updateAttributes(ctx, pool, user, changes, false, () => throttle(ctx, claims.clientId, ['codes']), { clientId: claims.clientId, clientMetadata: input.ClientMetadata });
   return { CodeDeliveryDetailsList: deliveries };
 });
 
@@ -42,7 +43,7 @@ op('GetUserAttributeVerificationCode', async (ctx, input) => {
   await throttle(ctx, claims.clientId, ['codes']);
   // A held change is what awaits verification: the code goes to the new value.
   const to = pendingOf(user)[name] ?? user.attributes[name];
-  return { CodeDeliveryDetails: await (await attributeCode(ctx, pool, user, name, to))() };
+  return { CodeDeliveryDetails: await (await attributeCode(ctx, pool, user, name, to, { source: 'VerifyUserAttribute', clientId: claims.clientId, clientMetadata: input.ClientMetadata }))() };
 });
 
 op('VerifyUserAttribute', async (ctx, input) => {

@@ -14,6 +14,8 @@ import { issueDecoyCode, recordDecoyEvent, simulatedDestination } from '../domai
 import { clientOf } from './common.js';
 import { throttle } from '../domain/limits.js';
 import { recordAuthEvent, type AuthEventKind } from '../domain/events.js';
+import { composeMessage, postConfirmation, preSignUp, type MessageSource, type Strings } from '../domain/triggers/events.js';
+import { migrateUser } from '../domain/user-migration.js';
 
 /** Where a sign-up code goes: the first auto-verified attribute the user has. */
 function signUpChannel(pool: LoadedPool, user: User) {
@@ -75,11 +77,11 @@ async function simulatedCodeDelivery(ctx: Ctx, pool: LoadedPool, login: string, 
 const noAutoVerification = () => new InvalidParameterException('Auto verification not turned on.');
 const noRecoveryChannel = () => new InvalidParameterException('Cannot reset password for the user as there is no registered/verified email or phone_number');
 
-async function sendSignUpCode(ctx: Ctx, pool: LoadedPool, user: User) {
+async function sendSignUpCode(ctx: Ctx, pool: LoadedPool, user: User, why: { source: MessageSource; clientId: string; clientMetadata?: Strings }) {
   const channel = signUpChannel(pool, user);
   if (!channel) return undefined;
   const issued = await issueCode(ctx, pool.id, user.id, `signUp:${channel.attribute}`, channel.to, CODE_TTL.signUp);
-  return ctx.messages.sendCode(pool, channel, issued);
+  return ctx.messages.sendCode(pool, channel, issued, await composeMessage(ctx, pool, channel.medium, { ...why, user }, issued.code));
 }
 
 /** The client, the username and the user it names, for the unsigned per-user operations. */
@@ -97,6 +99,25 @@ function noSuchUser<T>(client: LoadedClient, hidden: T | Error | (() => Promise<
   return typeof hidden === 'function' ? (hidden as () => Promise<T>)() : hidden;
 }
 
+/** ValidationData (a list of {Name, Value}) as the map triggers receive. */
+export function attributeMap(list: { Name: string; Value?: string }[] | undefined): Record<string, string> | undefined {
+  return list && Object.fromEntries(list.map((a) => [a.Name, a.Value ?? '']));
+}
+
+/**
+ * The PostConfirmation trigger, once a confirmation (or password reset) is stored. If it fails the
+ * change is undone (stricter than Cognito, which keeps it): the operation answers an error, so
+ * nothing it did remains, and the user can confirm again with a new code.
+ */
+export async function confirmed(ctx: Ctx, pool: LoadedPool, user: User, clientId: string | undefined, clientMetadata: Record<string, string> | undefined, undo: () => Promise<unknown>, source: 'PostConfirmation_ConfirmSignUp' | 'PostConfirmation_ConfirmForgotPassword' = 'PostConfirmation_ConfirmSignUp') {
+  try {
+    await postConfirmation(ctx, pool, source, user, clientId, clientMetadata);
+  } catch (e) {
+    await undo();
+    throw e;
+  }
+}
+
 op('SignUp', async (ctx, input) => {
   const { pool, client } = await clientOf(ctx, input);
   // A sign-up spends the caller's sign-up allowance, and its code allowance when the pool sends a code.
@@ -112,10 +133,16 @@ op('SignUp', async (ctx, input) => {
   const { username, sub } = newUsername(pool, login, attrs);
   const missing = missingRequired(pool, attrs);
   if (missing.length) throw new InvalidParameterException(`Attributes did not conform to the schema: ${missing.map((m) => `${m}: The attribute ${m} is required`).join(', ')}`);
-  const now = ctx.now();
   const sealed = sealPassword(ctx, pool, { id: sub, username }, password);
+  // Before anything is stored: a refusal leaves no user behind.
+  const pre = await preSignUp(ctx, pool, 'PreSignUp_SignUp', { userName: username, clientId: client.id }, {
+    userAttributes: { ...attrs }, validationData: attributeMap(input.ValidationData), clientMetadata: input.ClientMetadata,
+  });
+  if (pre.autoVerifyEmail && attrs.email) attrs.email_verified = 'true';
+  if (pre.autoVerifyPhone && attrs.phone_number) attrs.phone_number_verified = 'true';
+  const now = ctx.now();
   const row = {
-    id: sub, pool_id: pool.id, username, ...loginKeys(pool, username, attrs), status: 'UNCONFIRMED', enabled: 1,
+    id: sub, pool_id: pool.id, username, ...loginKeys(pool, username, attrs), status: pre.autoConfirmUser ? 'CONFIRMED' : 'UNCONFIRMED', enabled: 1,
     attributes: JSON.stringify(attrs), password: sealed, password_changed_at: now, temp_password_expires_at: null,
     mfa: '{}', failed_attempts: 0, locked_until: 0, created_at: now, updated_at: now,
   };
@@ -126,16 +153,19 @@ op('SignUp', async (ctx, input) => {
   }
   const user = { ...row, attributes: attrs, mfa: {} } as User;
   let delivery: CodeDeliveryDetails | undefined;
-  try {
-    delivery = await sendSignUpCode(ctx, pool, user);
-  } catch (e) {
-    // No half-made account: without its code nobody could confirm it. (The code is only stored with
-    // its message; a message that fails to go out later is retried, not undone.)
-    await ctx.repo.deleteUser(pool.id, sub);
-    throw e;
+  // A user the PreSignUp trigger confirmed needs no code (nor, as in Cognito, PostConfirmation).
+  if (!pre.autoConfirmUser) {
+    try {
+      delivery = await sendSignUpCode(ctx, pool, user, { source: 'SignUp', clientId: client.id, clientMetadata: input.ClientMetadata });
+    } catch (e) {
+      // No half-made account: without its code nobody could confirm it. (The code is only stored with
+      // its message; a message that fails to go out later is retried, not undone.)
+      await ctx.repo.deleteUser(pool.id, sub);
+      throw e;
+    }
   }
   await recordAuthEvent(ctx, user, 'SignUp', 'Pass');
-  return { UserConfirmed: false, UserSub: sub, ...(delivery ? { CodeDeliveryDetails: delivery } : {}) };
+  return { UserConfirmed: pre.autoConfirmUser, UserSub: sub, ...(delivery ? { CodeDeliveryDetails: delivery } : {}) };
 });
 
 op('ConfirmSignUp', async (ctx, input) => {
@@ -152,6 +182,8 @@ op('ConfirmSignUp', async (ctx, input) => {
   } catch (e) {
     throw uniqueError(e, pool);
   }
+  await confirmed(ctx, pool, { ...user, status: 'CONFIRMED', attributes }, client.id, input.ClientMetadata, () =>
+    ctx.repo.updateUser(pool.id, user.id, { status: user.status, attributes: JSON.stringify(user.attributes), ...loginKeys(pool, user.username, user.attributes), updated_at: ctx.now() }));
   // This session lets autoSignIn (USER_AUTH with Session) sign the user in without the password.
   const Session = await createSession(ctx, pool, client, { challenge: 'SIGN_UP_CONFIRMED', flow: 'USER_AUTH', userId: user.id });
   return { Session };
@@ -162,25 +194,29 @@ op('ResendConfirmationCode', async (ctx, input) => {
   await throttle(ctx, client.id, ['codes']);
   if (!user) return noSuchUser(client, () => simulatedCodeDelivery(ctx, pool, login, 'signUp', 'ResendCode'));
   if (user.status !== 'UNCONFIRMED') throw new InvalidParameterException('User is already confirmed.');
-  const delivery = await sendSignUpCode(ctx, pool, user);
+  const delivery = await sendSignUpCode(ctx, pool, user, { source: 'ResendCode', clientId: client.id, clientMetadata: input.ClientMetadata });
   if (!delivery) throw noAutoVerification();
   await recordAuthEvent(ctx, user, 'ResendCode', 'Pass');
   return { CodeDeliveryDetails: delivery };
 });
 
 op('ForgotPassword', async (ctx, input) => {
-  const { pool, client, login, user } = await namedUser(ctx, input);
+  const found = await namedUser(ctx, input);
+  const { pool, client, login } = found;
   await throttle(ctx, client.id, ['recovery', 'codes']);
   // Decided by the pool alone, before the user is looked at: every username hears the same.
   if (pool.config.AccountRecoverySetting?.RecoveryMechanisms?.some((m) => m.Name === 'admin_only')) {
     throw new NotAuthorizedException('Contact administrator to reset password.');
   }
+  // A login that names nobody may name a user of the old store, whom the UserMigration trigger brings over.
+  const user = found.user ?? await migrateUser(ctx, pool, client, login, 'UserMigration_ForgotPassword', { clientMetadata: input.ClientMetadata });
   if (!user) return noSuchUser(client, () => simulatedCodeDelivery(ctx, pool, login, 'forgotPassword', 'ForgotPassword'));
   if (!user.enabled) throw new NotAuthorizedException('User is disabled.');
   const channel = recoveryChannel(pool, user);
   if (!channel) throw noRecoveryChannel();
   const issued = await issueCode(ctx, pool.id, user.id, 'forgotPassword', channel.to, CODE_TTL.forgotPassword);
-  const delivery = await ctx.messages.sendCode(pool, channel, issued);
+  const composed = await composeMessage(ctx, pool, channel.medium, { source: 'ForgotPassword', user, clientId: client.id, clientMetadata: input.ClientMetadata }, issued.code);
+  const delivery = await ctx.messages.sendCode(pool, channel, issued, composed);
   await recordAuthEvent(ctx, user, 'ForgotPassword', 'InProgress');
   return { CodeDeliveryDetails: delivery };
 });
@@ -209,6 +245,10 @@ op('ConfirmForgotPassword', async (ctx, input) => {
   const now = ctx.now();
   const status = user.status === 'UNCONFIRMED' ? 'UNCONFIRMED' : 'CONFIRMED';
   await ctx.repo.updateUser(pool.id, user.id, { password: sealed, password_changed_at: now, temp_password_expires_at: null, status, failed_attempts: 0, locked_until: 0, updated_at: now });
+  const { password: oldPassword, password_changed_at, temp_password_expires_at, status: oldStatus, failed_attempts, locked_until } = user;
+  await confirmed(ctx, pool, { ...user, status }, client.id, input.ClientMetadata, () =>
+    ctx.repo.updateUser(pool.id, user.id, { password: oldPassword, password_changed_at, temp_password_expires_at, status: oldStatus, failed_attempts, locked_until, updated_at: ctx.now() }),
+  'PostConfirmation_ConfirmForgotPassword');
   await ctx.repo.revokeUserTokens(user.id, now); // stricter than Cognito: a reset signs out every session
   await recordAuthEvent(ctx, user, 'ForgotPassword', 'Pass');
   return {};

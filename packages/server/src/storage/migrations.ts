@@ -189,6 +189,75 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
       await db.schema.createIndex('decoys_subject').on('decoys').columns(['subject', 'kind', 'created_at', 'id']).execute();
     },
   },
+  '0012_mfa_devices': {
+    // MFA and remembered devices (issue 8). users.totp_step is the last TOTP time step a user spent:
+    // one conditional update moves it forward, so a code is never accepted twice, on any process.
+    // devices holds each device handed out with tokens; ConfirmDevice stores its SRP verifier.
+    async up(db: Kysely<any>) {
+      const ms = 'bigint' as const;
+      await db.schema.alterTable('users').addColumn('totp_step', ms).execute();
+      await db.schema.createTable('devices').addColumn('device_key', 'text', (c) => c.primaryKey())
+        .addColumn('pool_id', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('group_key', 'text', (c) => c.notNull()).addColumn('verifier', 'text').addColumn('name', 'text')
+        .addColumn('remembered', 'integer', (c) => c.notNull()).addColumn('confirmed_at', ms)
+        .addColumn('last_ip', 'text').addColumn('last_auth_at', ms)
+        .addColumn('created_at', ms, (c) => c.notNull()).addColumn('updated_at', ms, (c) => c.notNull()).execute();
+      await db.schema.createIndex('devices_user').on('devices').columns(['user_id', 'created_at', 'device_key']).execute();
+      await db.schema.createIndex('devices_unconfirmed').on('devices').columns(['confirmed_at', 'created_at']).execute();
+    },
+  },
+  '0016_hosted_signin': {
+    // Hosted sign-in over OAuth 2.0 / OpenID Connect (issue 11): single-use authorization codes,
+    // the managed login's single sign-on sessions, the scopes a refresh token carries on, resource
+    // servers, UI customization, domains, external identity providers and the users linked to them.
+    async up(db: Kysely<any>) {
+      const ms = 'bigint' as const;
+      const req = (c: any) => c.notNull();
+      const pool = (c: any) => c.notNull().references('pools.id').onDelete('cascade');
+      const user = (c: any) => c.notNull().references('users.id').onDelete('cascade');
+      await db.schema.createTable('oauth_codes').addColumn('code_hash', 'text', (c) => c.primaryKey())
+        .addColumn('pool_id', 'text', pool).addColumn('client_id', 'text', req).addColumn('user_id', 'text', user)
+        .addColumn('redirect_uri', 'text', req).addColumn('scopes', 'text', req).addColumn('code_challenge', 'text').addColumn('nonce', 'text')
+        .addColumn('auth_time', ms, req).addColumn('origin_jti', 'text', req)
+        .addColumn('expires_at', ms, req).addColumn('consumed_at', ms).addColumn('created_at', ms, req).execute();
+      await db.schema.createIndex('oauth_codes_expiry').on('oauth_codes').column('expires_at').execute();
+      await db.schema.createTable('sso_sessions').addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('pool_id', 'text', pool).addColumn('user_id', 'text', user)
+        .addColumn('auth_time', ms, req).addColumn('expires_at', ms, req).addColumn('created_at', ms, req).execute();
+      await db.schema.createIndex('sso_sessions_expiry').on('sso_sessions').column('expires_at').execute();
+      await db.schema.alterTable('refresh_tokens').addColumn('scopes', 'text').execute();
+      await db.schema.createTable('resource_servers').addColumn('pool_id', 'text', pool)
+        .addColumn('identifier', 'text', req).addColumn('name', 'text', req).addColumn('scopes', 'text', req)
+        .addPrimaryKeyConstraint('resource_servers_pk', ['pool_id', 'identifier']).execute();
+      await db.schema.createTable('ui_customizations').addColumn('pool_id', 'text', pool)
+        .addColumn('client_id', 'text', req).addColumn('css', 'text').addColumn('image', 'text')
+        .addColumn('created_at', ms, req).addColumn('updated_at', ms, req)
+        .addPrimaryKeyConstraint('ui_customizations_pk', ['pool_id', 'client_id']).execute();
+      await db.schema.createTable('pool_domains').addColumn('domain', 'text', (c) => c.primaryKey())
+        .addColumn('pool_id', 'text', pool).addColumn('created_at', ms, req).execute();
+      await db.schema.createIndex('pool_domains_pool').unique().on('pool_domains').column('pool_id').execute();
+      await db.schema.createTable('identity_providers').addColumn('pool_id', 'text', pool)
+        .addColumn('name', 'text', req).addColumn('type', 'text', req).addColumn('details', 'text', req)
+        .addColumn('attribute_mapping', 'text', req).addColumn('idp_identifiers', 'text', req)
+        .addColumn('created_at', ms, req).addColumn('updated_at', ms, req)
+        .addPrimaryKeyConstraint('identity_providers_pk', ['pool_id', 'name']).execute();
+      await db.schema.createTable('user_identities').addColumn('pool_id', 'text', req)
+        .addColumn('provider_name', 'text', req).addColumn('provider_user_id', 'text', req)
+        .addColumn('user_id', 'text', user).addColumn('created_at', ms, req)
+        .addPrimaryKeyConstraint('user_identities_pk', ['pool_id', 'provider_name', 'provider_user_id']).execute();
+      await db.schema.createIndex('user_identities_user').on('user_identities').column('user_id').execute();
+      // Things that may be used once: federation round trips (state) and SAML assertion ids.
+      await db.schema.createTable('used_once').addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('expires_at', ms, req).execute();
+      await db.schema.createIndex('used_once_expiry').on('used_once').column('expires_at').execute();
+      if (dialect === 'postgres') {
+        for (const [table, column] of [['resource_servers', 'identifier'], ['identity_providers', 'name']] as const) {
+          await sql`alter table ${sql.table(table)} alter column ${sql.ref(column)} type text collate "C"`.execute(db);
+        }
+      }
+    },
+  },
   '0017_console': {
     // The admin console: server-wide settings (its system pool), the operators' audit log, and the
     // per-pool activity charts, which count a pool's auth events by time from one covering index

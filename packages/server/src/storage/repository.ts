@@ -1,12 +1,21 @@
 import { Kysely, sql, type RawBuilder, type Selectable, type Insertable, type Updateable } from 'kysely';
 import type { Database, PoolTable, ClientTable, UserTable, GroupTable, CodeTable, AuthSessionTable, RefreshTokenTable, OutboxTable, PoolKeyTable } from './schema.js';
 import type { ImportJobTable, ImportChunkTable } from './schema.js';
-import type { AuthEventTable, DecoyTable, AuditLogTable, ActivityRollupTable } from './schema.js';
+import type { AuthEventTable, DecoyTable, DeviceTable, AuditLogTable, ActivityRollupTable } from './schema.js';
+import type { OAuthCodeTable, SsoSessionTable, ResourceServerTable, UiCustomizationTable, PoolDomainTable, IdentityProviderTable, UserIdentityTable } from './schema.js';
+export type OAuthCode = Selectable<OAuthCodeTable>;
+export type SsoSession = Selectable<SsoSessionTable>;
+export type ResourceServer = Selectable<ResourceServerTable>;
+export type UiCustomization = Selectable<UiCustomizationTable>;
+export type PoolDomain = Selectable<PoolDomainTable>;
+export type IdentityProvider = Selectable<IdentityProviderTable>;
+export type UserIdentity = Selectable<UserIdentityTable>;
 export type AuthEvent = Selectable<AuthEventTable>;
+export type Device = Selectable<DeviceTable>;
 export type AuditEntry = Selectable<AuditLogTable>;
-/** Auth events of a pool counted per time bucket (epoch ms / bucketMs) and kind, for the activity charts. */
 /** Rows created with a setting (the console's system pool, its key, app client and operators group). */
 export interface SettingRows { pool?: Insertable<PoolTable>; key?: Insertable<PoolKeyTable>; client?: Insertable<ClientTable>; group?: Insertable<GroupTable> }
+/** Auth events of a pool counted per time bucket (epoch ms / bucketMs) and kind, for the activity charts. */
 export interface ActivityCount { bucket: number; event_type: string; response: string; detail: string | null; n: number }
 
 export type Pool = Selectable<PoolTable>;
@@ -62,10 +71,16 @@ export interface Repository {
    * The count that reaches lockSeconds[n - 1] > 0 locks at once (the last entry holds beyond); a success clears it.
    */
   claimSignInAttempt(poolId: string, id: string, now: number, lockSeconds: readonly number[]): Promise<number | false>;
+  /** Takes back a counted attempt that succeeded (and lifts a lock it set); the sign-in goes on to its next step. */
+  undoSignInAttempt(poolId: string, id: string): Promise<void>;
+  /** A sign-in completed: the failure count starts again (no write when there is nothing to clear). */
+  clearSignInFailures(poolId: string, id: string): Promise<void>;
   /** The same for a login that names no user, counted under `key`; kept until `ttlMs` after its last attempt. */
   claimLoginAttempt(key: string, now: number, lockSeconds: readonly number[], ttlMs: number): Promise<boolean>;
   /** Records that a login naming no user failed (the write a real user's auth event or code guess costs): one small upsert. */
   noteLoginFailure(key: string, expiresAt: number): Promise<void>;
+  /** Spends a TOTP time step: true only if `step` is later than every step the user spent before. */
+  claimTotpStep(poolId: string, id: string, step: number): Promise<boolean>;
 
   createGroup(group: Insertable<GroupTable>): Promise<void>;
   getGroup(poolId: string, name: string): Promise<Group | undefined>;
@@ -97,6 +112,12 @@ export interface Repository {
   createSession(session: Insertable<AuthSessionTable>): Promise<void>;
   getSession(id: string): Promise<AuthSession | undefined>;
   consumeSession(id: string, now: number): Promise<boolean>;
+  /**
+   * One answer to a code held in a live session, counted in one conditional statement: 'used' when
+   * `matched` (the session is spent), 'wrong' when not (the session dies at its `maxAttempts`-th
+   * wrong answer), 'refused' when the session was spent, expired or dead (nothing counted).
+   */
+  answerSession(id: string, matched: boolean, maxAttempts: number, now: number): Promise<'used' | 'wrong' | 'refused'>;
 
   putRefreshToken(token: Insertable<RefreshTokenTable>): Promise<void>;
   getRefreshToken(hash: string): Promise<RefreshToken | undefined>;
@@ -126,7 +147,16 @@ export interface Repository {
   /** Makes a claimed message due again at `dueAt`, if the claim that counted attempt `attempts` still holds it. */
   retryOutbox(id: string, attempts: number, dueAt: number): Promise<boolean>;
 
-  /** Deletes expired sessions, codes, refresh tokens and decoys. */
+  // ---- Devices (remembered devices; see domain/devices.ts) ----
+  createDevice(device: Insertable<DeviceTable>): Promise<void>;
+  getDevice(deviceKey: string): Promise<Device | undefined>;
+  /** Applies `patch` to the user's device; false if the user has no such device. */
+  updateDevice(userId: string, deviceKey: string, patch: Updateable<DeviceTable>): Promise<boolean>;
+  deleteDevice(userId: string, deviceKey: string): Promise<boolean>;
+  /** A user's confirmed devices, oldest first; `after` is the `next` of the page before. */
+  listDevices(userId: string, limit: number, after?: string): Promise<Page<Device>>;
+
+  /** Deletes expired sessions, codes, refresh tokens and decoys, and devices never confirmed. */
   sweep(now: number): Promise<void>;
 
   // ---- User import jobs (bulk CSV import; see domain/user-import.ts) ----
@@ -194,6 +224,44 @@ export interface Repository {
   listActivityRollups(poolId: string, widthMs: number, from: number, to: number): Promise<{ bucket: number; counts: string }[]>;
   /** Stores counts of closed buckets; a bucket already stored (by another process) is left as it is. */
   putActivityRollups(rows: Insertable<ActivityRollupTable>[]): Promise<void>;
+  // ---- Hosted sign-in (OAuth 2.0 / OpenID Connect; see domain/oauth.ts) ----
+  putOAuthCode(code: Insertable<OAuthCodeTable>): Promise<void>;
+  /**
+   * Spends an authorization code by conditional update: 'ok' with its row for the one caller that
+   * wins, 'reused' (with the row) when it was already spent, 'invalid' when unknown or expired.
+   */
+  useOAuthCode(hash: string, now: number): Promise<{ outcome: 'ok' | 'reused' | 'invalid'; row?: OAuthCode }>;
+  createSsoSession(session: Insertable<SsoSessionTable>): Promise<void>;
+  getSsoSession(id: string): Promise<SsoSession | undefined>;
+  deleteSsoSession(id: string): Promise<void>;
+  /** Records `key` as used until `expiresAt`; false when it already was (replay). */
+  useOnce(key: string, expiresAt: number): Promise<boolean>;
+
+  createResourceServer(server: Insertable<ResourceServerTable>): Promise<void>;
+  getResourceServer(poolId: string, identifier: string): Promise<ResourceServer | undefined>;
+  updateResourceServer(poolId: string, identifier: string, patch: Updateable<ResourceServerTable>): Promise<boolean>;
+  deleteResourceServer(poolId: string, identifier: string): Promise<boolean>;
+  listResourceServers(poolId: string, limit: number, after?: string): Promise<Page<ResourceServer>>;
+
+  /** Replaces the customization of (pool, client); clientId 'ALL' is the pool's. */
+  putUiCustomization(row: Insertable<UiCustomizationTable>): Promise<void>;
+  getUiCustomization(poolId: string, clientId: string): Promise<UiCustomization | undefined>;
+
+  createPoolDomain(row: Insertable<PoolDomainTable>): Promise<void>;
+  getPoolDomain(domain: string): Promise<PoolDomain | undefined>;
+  getDomainOfPool(poolId: string): Promise<PoolDomain | undefined>;
+  deletePoolDomain(domain: string, poolId: string): Promise<boolean>;
+
+  createIdentityProvider(row: Insertable<IdentityProviderTable>): Promise<void>;
+  getIdentityProvider(poolId: string, name: string): Promise<IdentityProvider | undefined>;
+  updateIdentityProvider(poolId: string, name: string, patch: Updateable<IdentityProviderTable>): Promise<boolean>;
+  deleteIdentityProvider(poolId: string, name: string): Promise<boolean>;
+  listIdentityProviders(poolId: string, limit: number, after?: string): Promise<Page<IdentityProvider>>;
+
+  linkIdentity(row: Insertable<UserIdentityTable>): Promise<void>;
+  findIdentity(poolId: string, providerName: string, providerUserId: string): Promise<UserIdentity | undefined>;
+  listIdentitiesOfUser(userId: string): Promise<UserIdentity[]>;
+  unlinkIdentity(poolId: string, providerName: string, providerUserId: string): Promise<boolean>;
 }
 
 // The unique indexes of the schema by their columns as SQLite names them, and by their name.
@@ -372,6 +440,14 @@ export class KyselyRepository implements Repository {
       .where('pool_id', '=', poolId).where('id', '=', id).where('locked_until', '<=', now).returning('failed_attempts').executeTakeFirst();
     return row ? Number(row.failed_attempts) : false;
   }
+  async undoSignInAttempt(poolId: string, id: string) {
+    await this.db.updateTable('users').set({ failed_attempts: sql`case when failed_attempts > 0 then failed_attempts - 1 else 0 end`, locked_until: 0 })
+      .where('pool_id', '=', poolId).where('id', '=', id).execute();
+  }
+  async clearSignInFailures(poolId: string, id: string) {
+    await this.db.updateTable('users').set({ failed_attempts: 0, locked_until: 0 }).where('pool_id', '=', poolId).where('id', '=', id)
+      .where((eb) => eb.or([eb('failed_attempts', '>', 0), eb('locked_until', '>', 0)])).execute();
+  }
   async claimLoginAttempt(key: string, now: number, lockSeconds: readonly number[], ttlMs: number) {
     const row = await this.db.insertInto('login_failures').values({ key, failed_attempts: 1, locked_until: lockSeconds[0] ? now + 1000 * lockSeconds[0] : 0, expires_at: now + ttlMs })
       .onConflict((oc) => oc.column('key').doUpdateSet({
@@ -450,6 +526,11 @@ export class KyselyRepository implements Repository {
     await this.db.insertInto('login_failures').values({ key, failed_attempts: 0, locked_until: 0, expires_at: expiresAt })
       .onConflict((oc) => oc.column('key').doUpdateSet({ expires_at: expiresAt })).execute();
   }
+  async claimTotpStep(poolId: string, id: string, step: number) {
+    const r = await this.db.updateTable('users').set({ totp_step: step }).where('pool_id', '=', poolId).where('id', '=', id)
+      .where((eb) => eb.or([eb('totp_step', 'is', null), eb('totp_step', '<', step)])).executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
   async attemptCode(id: string, codeHmac: string, maxAttempts: number, now: number) {
     // Counted whether or not it matches, in the statement that decides it: racing guesses queue on
     // the row, so no more than maxAttempts are ever compared.
@@ -466,6 +547,15 @@ export class KyselyRepository implements Repository {
     const r = await this.db.updateTable('auth_sessions').set({ consumed_at: now })
       .where('id', '=', id).where('consumed_at', 'is', null).where('expires_at', '>=', now).executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
+  }
+
+  async answerSession(id: string, matched: boolean, maxAttempts: number, now: number) {
+    // Racing answers queue on the row: at most maxAttempts are ever counted, and one right answer spends it.
+    const spent = matched ? sql<number>`cast(${now} as bigint)` : sql<number | null>`case when attempts + 1 >= ${maxAttempts} then cast(${now} as bigint) else null end`;
+    const row = await this.db.updateTable('auth_sessions').set({ attempts: sql`attempts + 1`, consumed_at: spent })
+      .where('id', '=', id).where('consumed_at', 'is', null).where('attempts', '<', maxAttempts).where('expires_at', '>=', now)
+      .returning('attempts').executeTakeFirst();
+    return !row ? 'refused' : matched ? 'used' : 'wrong';
   }
 
   async putRefreshToken(token: Insertable<RefreshTokenTable>) { await this.db.insertInto('refresh_tokens').values(token).execute(); }
@@ -542,13 +632,39 @@ export class KyselyRepository implements Repository {
     return Number(r.numUpdatedRows) === 1;
   }
 
+  async createDevice(device: Insertable<DeviceTable>) { await this.db.insertInto('devices').values(device).execute(); }
+  getDevice(deviceKey: string) { return this.db.selectFrom('devices').selectAll().where('device_key', '=', deviceKey).executeTakeFirst(); }
+  async updateDevice(userId: string, deviceKey: string, patch: Updateable<DeviceTable>) {
+    const r = await this.db.updateTable('devices').set(patch).where('device_key', '=', deviceKey).where('user_id', '=', userId).executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+  async deleteDevice(userId: string, deviceKey: string) {
+    const r = await this.db.deleteFrom('devices').where('device_key', '=', deviceKey).where('user_id', '=', userId).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+  async listDevices(userId: string, limit: number, after?: string) {
+    let q = this.db.selectFrom('devices').selectAll().where('user_id', '=', userId).where('confirmed_at', 'is not', null)
+      .orderBy('created_at').orderBy('device_key').limit(limit + 1);
+    if (after) {
+      const at = Number(after.slice(0, after.indexOf(':')));
+      const key = cursor(after.slice(after.indexOf(':') + 1));
+      q = q.where((eb) => eb.or([eb('created_at', '>', at), eb.and([eb('created_at', '=', at), eb('device_key', '>', key)])]));
+    }
+    return page(await q.execute(), limit, (d) => `${d.created_at}:${d.device_key}`);
+  }
+
   async sweep(now: number) {
     await this.db.deleteFrom('decoys').where('expires_at', '<', now).execute();
     await this.db.deleteFrom('outbox').where('state', '=', 'decoy').where('due_at', '<', now).execute();
     await this.db.deleteFrom('auth_sessions').where('expires_at', '<', now).execute();
+    // Devices handed out with tokens but never confirmed by their client.
+    await this.db.deleteFrom('devices').where('confirmed_at', 'is', null).where('created_at', '<', now - 86_400_000).execute();
     await this.db.deleteFrom('codes').where('expires_at', '<', now - 86_400_000).execute();
     await this.db.deleteFrom('refresh_tokens').where('expires_at', '<', now).execute();
     await this.db.deleteFrom('login_failures').where('expires_at', '<', now).execute();
+    await this.db.deleteFrom('oauth_codes').where('expires_at', '<', now - 3600_000).execute();
+    await this.db.deleteFrom('sso_sessions').where('expires_at', '<', now).execute();
+    await this.db.deleteFrom('used_once').where('expires_at', '<', now).execute();
   }
 
   // ---- User import jobs (bulk CSV import; see domain/user-import.ts) ----
@@ -779,6 +895,87 @@ export class KyselyRepository implements Repository {
     for (let i = 0; i < rows.length; i += 200) {
       await this.db.insertInto('activity_rollups').values(rows.slice(i, i + 200)).onConflict((oc) => oc.doNothing()).execute();
     }
+  }
+
+  // ---- Hosted sign-in ----
+  async putOAuthCode(code: Insertable<OAuthCodeTable>) { await this.db.insertInto('oauth_codes').values(code).execute(); }
+  async useOAuthCode(hash: string, now: number) {
+    const won = await this.db.updateTable('oauth_codes').set({ consumed_at: now }).where('code_hash', '=', hash)
+      .where('consumed_at', 'is', null).where('expires_at', '>=', now).returningAll().executeTakeFirst();
+    if (won) return { outcome: 'ok' as const, row: won };
+    const row = await this.db.selectFrom('oauth_codes').selectAll().where('code_hash', '=', hash).executeTakeFirst();
+    return row?.consumed_at != null ? { outcome: 'reused' as const, row } : { outcome: 'invalid' as const };
+  }
+  async createSsoSession(session: Insertable<SsoSessionTable>) { await this.db.insertInto('sso_sessions').values(session).execute(); }
+  getSsoSession(id: string) { return this.db.selectFrom('sso_sessions').selectAll().where('id', '=', id).executeTakeFirst(); }
+  async deleteSsoSession(id: string) { await this.db.deleteFrom('sso_sessions').where('id', '=', id).execute(); }
+  async useOnce(key: string, expiresAt: number) {
+    const rows = await this.db.insertInto('used_once').values({ key, expires_at: expiresAt }).onConflict((oc) => oc.doNothing()).returning('key').execute();
+    return rows.length === 1;
+  }
+
+  async createResourceServer(server: Insertable<ResourceServerTable>) { await this.unique(() => this.db.insertInto('resource_servers').values(server).execute()); }
+  getResourceServer(poolId: string, identifier: string) {
+    return this.db.selectFrom('resource_servers').selectAll().where('pool_id', '=', poolId).where('identifier', '=', identifier).executeTakeFirst();
+  }
+  async updateResourceServer(poolId: string, identifier: string, patch: Updateable<ResourceServerTable>) {
+    const r = await this.db.updateTable('resource_servers').set(patch).where('pool_id', '=', poolId).where('identifier', '=', identifier).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+  async deleteResourceServer(poolId: string, identifier: string) {
+    const r = await this.db.deleteFrom('resource_servers').where('pool_id', '=', poolId).where('identifier', '=', identifier).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+  async listResourceServers(poolId: string, limit: number, after?: string) {
+    let q = this.db.selectFrom('resource_servers').selectAll().where('pool_id', '=', poolId).orderBy('identifier').limit(limit + 1);
+    if (after) q = q.where('identifier', '>', cursor(after));
+    return page(await q.execute(), limit, (r) => r.identifier);
+  }
+
+  async putUiCustomization(row: Insertable<UiCustomizationTable>) {
+    await this.db.insertInto('ui_customizations').values(row)
+      .onConflict((oc) => oc.columns(['pool_id', 'client_id']).doUpdateSet({ css: row.css ?? null, image: row.image ?? null, updated_at: row.updated_at })).execute();
+  }
+  getUiCustomization(poolId: string, clientId: string) {
+    return this.db.selectFrom('ui_customizations').selectAll().where('pool_id', '=', poolId).where('client_id', '=', clientId).executeTakeFirst();
+  }
+
+  async createPoolDomain(row: Insertable<PoolDomainTable>) { await this.unique(() => this.db.insertInto('pool_domains').values(row).execute()); }
+  getPoolDomain(domain: string) { return this.db.selectFrom('pool_domains').selectAll().where('domain', '=', domain).executeTakeFirst(); }
+  getDomainOfPool(poolId: string) { return this.db.selectFrom('pool_domains').selectAll().where('pool_id', '=', poolId).executeTakeFirst(); }
+  async deletePoolDomain(domain: string, poolId: string) {
+    const r = await this.db.deleteFrom('pool_domains').where('domain', '=', domain).where('pool_id', '=', poolId).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
+  async createIdentityProvider(row: Insertable<IdentityProviderTable>) { await this.unique(() => this.db.insertInto('identity_providers').values(row).execute()); }
+  getIdentityProvider(poolId: string, name: string) {
+    return this.db.selectFrom('identity_providers').selectAll().where('pool_id', '=', poolId).where('name', '=', name).executeTakeFirst();
+  }
+  async updateIdentityProvider(poolId: string, name: string, patch: Updateable<IdentityProviderTable>) {
+    const r = await this.db.updateTable('identity_providers').set(patch).where('pool_id', '=', poolId).where('name', '=', name).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+  async deleteIdentityProvider(poolId: string, name: string) {
+    const r = await this.db.deleteFrom('identity_providers').where('pool_id', '=', poolId).where('name', '=', name).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+  async listIdentityProviders(poolId: string, limit: number, after?: string) {
+    let q = this.db.selectFrom('identity_providers').selectAll().where('pool_id', '=', poolId).orderBy('name').limit(limit + 1);
+    if (after) q = q.where('name', '>', cursor(after));
+    return page(await q.execute(), limit, (r) => r.name);
+  }
+
+  async linkIdentity(row: Insertable<UserIdentityTable>) { await this.unique(() => this.db.insertInto('user_identities').values(row).execute()); }
+  findIdentity(poolId: string, providerName: string, providerUserId: string) {
+    return this.db.selectFrom('user_identities').selectAll().where('pool_id', '=', poolId).where('provider_name', '=', providerName)
+      .where('provider_user_id', '=', providerUserId).executeTakeFirst();
+  }
+  listIdentitiesOfUser(userId: string) { return this.db.selectFrom('user_identities').selectAll().where('user_id', '=', userId).orderBy('created_at').execute(); }
+  async unlinkIdentity(poolId: string, providerName: string, providerUserId: string) {
+    const r = await this.db.deleteFrom('user_identities').where('pool_id', '=', poolId).where('provider_name', '=', providerName)
+      .where('provider_user_id', '=', providerUserId).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
   }
 }
 

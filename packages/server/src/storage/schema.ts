@@ -20,6 +20,8 @@ export interface UserTable {
   pending_attributes: string | null;
   temp_password_expires_at: number | null;
   mfa: string;
+  /** The last TOTP time step the user spent (a code is good once); null before the first. */
+  totp_step?: number | null;
   failed_attempts: number;
   locked_until: number;
   created_at: number;
@@ -29,7 +31,11 @@ export interface GroupTable { pool_id: string; name: string; description: string
 export interface UserGroupTable { pool_id: string; group_name: string; user_id: string }
 export interface CodeTable { id: string; pool_id: string; user_id: string; purpose: string; code_hmac: string; attempts: number; expires_at: number; consumed_at: number | null; created_at: number }
 export interface AuthSessionTable { id: string; pool_id: string; client_id: string; user_id: string | null; state: string; attempts: number; expires_at: number; consumed_at: number | null; created_at: number }
-export interface RefreshTokenTable { token_hash: string; origin_jti: string; pool_id: string; client_id: string; user_id: string; auth_time: number; expires_at: number; revoked_at: number | null; rotated_at: number | null; created_at: number }
+export interface RefreshTokenTable {
+  token_hash: string; origin_jti: string; pool_id: string; client_id: string; user_id: string; auth_time: number; expires_at: number; revoked_at: number | null; rotated_at: number | null; created_at: number;
+  /** OAuth scopes granted at sign-in (space-separated), kept by refreshes; null for API sign-ins (aws.cognito.signin.user.admin). */
+  scopes?: string | null;
+}
 /**
  * A message to send: `sealed` is its destination, subject and text, encrypted and bound to the row.
  * state: pending (a transport will send it), kept (development outbox: no transport), decoy (never sent).
@@ -75,7 +81,44 @@ export interface AuditLogTable {
 /** One sign-in key of a user (username, email, phone or preferred_username), unique per pool across kinds. */
 export interface LoginKeyTable { pool_id: string; key: string; kind: string; user_id: string }
 
+// Hosted sign-in (OAuth 2.0 / OpenID Connect). Codes and SSO sessions are keyed by their token's hash.
+export interface OAuthCodeTable {
+  code_hash: string; pool_id: string; client_id: string; user_id: string; redirect_uri: string;
+  scopes: string; code_challenge: string | null; nonce: string | null; auth_time: number;
+  /** The token family the code's tokens belong to: a replayed code revokes it. */
+  origin_jti: string;
+  expires_at: number; consumed_at: number | null; created_at: number;
+}
+export interface SsoSessionTable { id: string; pool_id: string; user_id: string; auth_time: number; expires_at: number; created_at: number }
+/** scopes: JSON [{ ScopeName, ScopeDescription }]. */
+export interface ResourceServerTable { pool_id: string; identifier: string; name: string; scopes: string }
+/** client_id 'ALL' is the pool's default; image is base64. */
+export interface UiCustomizationTable { pool_id: string; client_id: string; css: string | null; image: string | null; created_at: number; updated_at: number }
+export interface PoolDomainTable { domain: string; pool_id: string; created_at: number }
+/** details: sealed JSON (it holds client secrets); attribute_mapping and idp_identifiers: JSON. */
+export interface IdentityProviderTable { pool_id: string; name: string; type: string; details: string; attribute_mapping: string; idp_identifiers: string; created_at: number; updated_at: number }
+/** A federated identity: the user a provider's subject signs in as. */
+export interface UserIdentityTable { pool_id: string; provider_name: string; provider_user_id: string; user_id: string; created_at: number }
+export interface UsedOnceTable { key: string; expires_at: number }
+/**
+ * A device handed out with tokens (NewDeviceMetadata). Unconfirmed until ConfirmDevice stores its
+ * SRP verifier (sealed); remembered devices may stand in for MFA when the pool allows it.
+ */
+export interface DeviceTable {
+  device_key: string; pool_id: string; user_id: string; group_key: string;
+  verifier: string | null; name: string | null; remembered: number; confirmed_at: number | null;
+  last_ip: string | null; last_auth_at: number | null; created_at: number; updated_at: number;
+}
+
 export interface Database {
+  oauth_codes: OAuthCodeTable;
+  sso_sessions: SsoSessionTable;
+  resource_servers: ResourceServerTable;
+  ui_customizations: UiCustomizationTable;
+  pool_domains: PoolDomainTable;
+  identity_providers: IdentityProviderTable;
+  user_identities: UserIdentityTable;
+  used_once: UsedOnceTable;
   pools: PoolTable;
   pool_keys: PoolKeyTable;
   clients: ClientTable;
@@ -96,4 +139,5 @@ export interface Database {
   settings: SettingTable;
   audit_log: AuditLogTable;
   activity_rollups: ActivityRollupTable;
+  devices: DeviceTable;
 }

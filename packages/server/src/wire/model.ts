@@ -391,8 +391,25 @@ export function parseBody(body: Buffer): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
+/**
+ * Where Gatehouse takes more than Cognito's model: a LambdaConfig trigger may name an http(s) URL or
+ * a module under GATEHOUSE_TRIGGERS_DIR as well as a Lambda ARN, so those members are plain
+ * strings here; domain/triggers/runtime.ts says which values are callable and refuses the rest.
+ */
+export function withGatehouseExtensions(model: ServiceModel): ServiceModel {
+  const shapes: Record<string, ModelShape> = { ...model.shapes, GatehouseTriggerTargetType: { type: 'string', min: 1, max: 2048 } };
+  for (const name of ['LambdaConfigType', 'PreTokenGenerationVersionConfigType', 'CustomSMSLambdaVersionConfigType', 'CustomEmailLambdaVersionConfigType']) {
+    const s = shapes[name];
+    if (!s?.members) continue;
+    const members = Object.fromEntries(Object.entries(s.members).map(([k, ref]) =>
+      [k, ref.shape === 'ArnType' && k !== 'KMSKeyID' ? { shape: 'GatehouseTriggerTargetType' } : ref]));
+    shapes[name] = { ...s, members };
+  }
+  return { ...model, shapes };
+}
+
 let loaded: CompiledModel | undefined;
-/** The project's model, compiled on first use (the server calls it at start). */
+/** The project's model (with Gatehouse's extensions), compiled on first use (the server calls it at start). */
 export function cognitoModel(): CompiledModel {
-  return (loaded ??= CompiledModel.load());
+  return (loaded ??= new CompiledModel(withGatehouseExtensions(CompiledModel.load().model)));
 }

@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import crypto from 'node:crypto';
+import https from 'node:https';
+import { execFileSync } from 'node:child_process';
 import pg from 'pg';
 import Database from 'better-sqlite3';
 import { SMTPServer } from 'smtp-server';
@@ -192,7 +194,9 @@ export async function startGatehouse(env: Record<string, string> = {}): Promise<
     await namespace?.drop().catch(() => {});
     throw e;
   });
-  const admin = new CognitoIdentityProviderClient({ endpoint: url, region: 'us-east-1', credentials: ADMIN, maxAttempts: 1 });
+  // Over TLS (a test's self-signed certificate), the admin client trusts that certificate alone.
+  const tls = serverEnv.GATEHOUSE_TLS_CERT ? { requestHandler: { httpsAgent: new https.Agent({ ca: fs.readFileSync(serverEnv.GATEHOUSE_TLS_CERT) }) } } : {};
+  const admin = new CognitoIdentityProviderClient({ endpoint: url, region: 'us-east-1', credentials: ADMIN, maxAttempts: 1, ...tls });
   const databaseUrl = serverEnv.GATEHOUSE_DATABASE_URL;
   return {
     url, proc, dataDir, admin, logs, env: serverEnv,
@@ -273,4 +277,23 @@ export async function startMailSuite(): Promise<MailSuite> {
   const { poolId, clientId } = await createPoolAndClient(gh);
   const cip = userClient(gh.url);
   return { gh, mail, poolId, clientId, cip, async stop() { cip.destroy(); await gh.stop(); await mail.close(); } };
+}
+
+/** A self-signed certificate for localhost and 127.0.0.1, made with openssl, valid for a day. */
+export function selfSignedCertificate(): { cert: string; key: string; dir: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-tls-'));
+  const cert = path.join(dir, 'cert.pem'), key = path.join(dir, 'key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost',
+    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
+  return { cert, key, dir };
+}
+
+/** How a call was refused, as "Name: message" ("no error" if it was not): for asserting Cognito's exact answers. */
+export async function refusal(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    return `${(e as Error).name}: ${(e as Error).message}`;
+  }
+  return 'no error';
 }

@@ -4,7 +4,7 @@ import { missingRequired, validateAttributes, type User } from '../users.js';
 import { checkUserWrites, planAttributeChange, storeAttributes } from '../attribute-updates.js';
 import { sealPassword } from '../passwords.js';
 import {
-  consumeSession, createSession, proved, required, userOf,
+  carried, consumeSession, createSession, proved, required, userOf,
   type ChallengeAnswer, type ChallengeModule, type SessionState, type SignIn,
 } from './base.js';
 
@@ -16,7 +16,7 @@ export async function startNewPasswordRequired(sc: SignIn, user: User): Promise<
     throw new NotAuthorizedException('Temporary password has expired and must be reset by an administrator.');
   }
   const shown = Object.fromEntries(Object.entries(user.attributes).filter(([k]) => k !== 'sub'));
-  const state: NewPasswordState = { challenge: 'NEW_PASSWORD_REQUIRED', flow: sc.flow, userId: user.id };
+  const state: NewPasswordState = { challenge: 'NEW_PASSWORD_REQUIRED', ...carried(sc), userId: user.id };
   return {
     ChallengeName: 'NEW_PASSWORD_REQUIRED',
     Session: await createSession(ctx, pool, client, state),

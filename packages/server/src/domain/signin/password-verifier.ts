@@ -7,12 +7,10 @@ import { hidesUsers, lookupKey } from '../pools.js';
 import { findUser } from '../users.js';
 import { openPassword } from '../passwords.js';
 import {
-  answered, consumeSession, createSession, invalidSession, proved, required, sessionIdOf, userOf,
+  CLOCK_SKEW_MS, answered, consumeSession, createSession, invalidSession, parseTimestamp, proved, required, sessionIdOf, userOf,
   type ChallengeAnswer, type ChallengeModule, type FirstFactor, type Place, type SessionState, type SignIn,
 } from './base.js';
 import { fakeSalt, fakeSrpUserId, fakeSub, fakeVerifier, resetRequired, settlePasswordCheck, settleUnknownLogin } from './password.js';
-
-const CLOCK_SKEW_MS = 15 * 60e3;
 
 /** The session row only marks the attempt spent; the SRP state travels in the SECRET_BLOCK. */
 export interface PasswordVerifierState extends SessionState { challenge: 'PASSWORD_VERIFIER'; userId: string }
@@ -93,13 +91,6 @@ export const srpFactor: FirstFactor = {
     return answered(await startPasswordVerifier(sc, login, params.SRP_A));
   },
 };
-
-/** Parses Cognito's claim timestamp ("Tue Mar 4 09:05:07 UTC 2025"). */
-function parseTimestamp(ts: string): number {
-  const m = /^[A-Z][a-z]{2} ([A-Z][a-z]{2}) (\d{1,2}) (\d{2}):(\d{2}):(\d{2}) UTC (\d{4})$/.exec(ts);
-  if (!m) return NaN;
-  return Date.parse(`${m[1]} ${m[2]}, ${m[6]} ${m[3]}:${m[4]}:${m[5]} UTC`);
-}
 
 export const passwordVerifier: ChallengeModule<PasswordVerifierState> = {
   name: 'PASSWORD_VERIFIER',

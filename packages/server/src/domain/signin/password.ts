@@ -7,6 +7,8 @@ import { findUser, type User } from '../users.js';
 import { burnPasswordCheck, passwordMatches } from '../passwords.js';
 import { recordAuthEvent } from '../events.js';
 import { recordDecoyEvent } from '../decoys.js';
+import { answerOtp, type OtpState } from '../otp.js';
+import { migrateUser } from '../user-migration.js';
 import { proved, required, wrongPassword, type FirstFactor, type SignIn } from './base.js';
 
 /**
@@ -29,7 +31,8 @@ export function resetRequired(client: LoadedClient, user: User | undefined) {
 /** Checks a clear-text password: the same answer and work for unknown users, locked users and wrong passwords. */
 export async function verifyPasswordFactor(sc: SignIn, login: string, password: string): Promise<User> {
   const { ctx, pool, client } = sc;
-  const user = await findUser(ctx, pool, login);
+  // A login that names nobody may name a user of the old store, whom the UserMigration trigger brings over.
+  const user = await findUser(ctx, pool, login) ?? await migrateUser(ctx, pool, client, login, 'UserMigration_Authentication', { password, clientMetadata: sc.clientMetadata });
   resetRequired(client, user);
   const burn = () => { burnPasswordCheck(ctx, pool, login, password); };
   if (!user || !user.password) return settleUnknownLogin(ctx, pool, client, login, burn);
@@ -47,12 +50,15 @@ export const passwordFactor: FirstFactor = {
   },
 };
 
+/** Whether a failed attempt was refused while locked, or locks the account: a lockout, as the console's activity charts count them. */
+const locksOut = (counted: number | false) => counted === false || LOCK_SECONDS[Math.min(counted, LOCK_SECONDS.length) - 1] > 0;
+
 /**
  * How every password check of a user goes. The attempt is counted before anything is compared, by
  * one conditional statement that refuses while the user is locked, so guesses sent in parallel (to
  * any process) meet the limit serial ones do. A locked user fails whatever they sent, after `burn`
  * (the same work, nothing compared); a failure is recorded and answered as a wrong password; a
- * success clears the count.
+ * success takes its attempt back (the pipeline clears the count when the sign-in ends in tokens).
  */
 export async function settlePasswordCheck(ctx: Ctx, pool: LoadedPool, user: User, check: () => boolean, burn: () => void, event: 'SignIn' | 'PasswordChange') {
   const counted = await ctx.repo.claimSignInAttempt(pool.id, user.id, ctx.now(), LOCK_SECONDS);
@@ -60,12 +66,31 @@ export async function settlePasswordCheck(ctx: Ctx, pool: LoadedPool, user: User
   if (counted !== false) ok = check();
   else burn();
   if (!ok) {
-    // Refused while locked, or this failure locks the account: a lockout, as the activity charts count them.
-    const locks = counted === false || LOCK_SECONDS[Math.min(counted, LOCK_SECONDS.length) - 1] > 0;
-    await recordAuthEvent(ctx, user, event, 'Fail', 'Failure', locks ? 'lockout' : undefined);
+    await recordAuthEvent(ctx, user, event, 'Fail', 'Failure', locksOut(counted) ? 'lockout' : undefined);
     throw wrongPassword();
   }
-  await ctx.repo.updateUser(pool.id, user.id, { failed_attempts: 0, locked_until: 0 });
+  // A password change is done here. A sign-in goes on (MFA may follow, whose wrong codes count too):
+  // only this attempt is taken back, and the count starts again once it ends in tokens.
+  if (event === 'PasswordChange') await ctx.repo.updateUser(pool.id, user.id, { failed_attempts: 0, locked_until: 0 });
+  else await ctx.repo.undoSignInAttempt(pool.id, user.id);
+}
+
+/**
+ * How every code a signing-in user answers goes (SMS, email and TOTP codes): the attempt counts
+ * towards the user's lockout first (a locked user's code is not compared), then the session counts
+ * the answer (at most 3 wrong, then it is dead; a right one spends it). A wrong code is recorded
+ * and answered CodeMismatchException; a right one clears the failure count.
+ */
+export async function settleCodeCheck(ctx: Ctx, pool: LoadedPool, user: User, sessionId: string, check: () => boolean | Promise<boolean>, otp?: OtpState) {
+  const counted = await ctx.repo.claimSignInAttempt(pool.id, user.id, ctx.now(), LOCK_SECONDS);
+  const matched = counted !== false && (await check());
+  try {
+    await answerOtp(ctx, sessionId, matched, otp);
+  } catch (e) {
+    await recordAuthEvent(ctx, user, 'SignIn', 'Fail', 'Success', locksOut(counted) ? 'lockout' : undefined);
+    throw e;
+  }
+  await ctx.repo.undoSignInAttempt(pool.id, user.id);
 }
 
 /**

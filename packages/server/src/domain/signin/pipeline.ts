@@ -2,11 +2,18 @@
 //   account status -> new password -> MFA -> remembered device -> tokens.
 // A challenge that proves a step resumes here after it. The outcome of each run goes to the user's
 // auth events (InProgress while a challenge remains).
-import { NotAuthorizedException, PasswordResetRequiredException, UserNotConfirmedException } from '../../errors.js';
+import { InvalidParameterException, NotAuthorizedException, PasswordResetRequiredException, UserNotConfirmedException } from '../../errors.js';
 import type { User } from '../users.js';
 import { recordAuthEvent } from '../events.js';
-import { signedIn, type ChallengeAnswer, type SignIn, type Step } from './base.js';
+import { mfaDemand, poolFactors, userHas } from '../mfa.js';
+import { deviceConfiguration, devicesBypassMfa, knownDevice, newDevice } from '../devices.js';
+import { hostedUserOf, signedIn, unavailableChallenge, HOSTED_FLOW, type ChallengeAnswer, type Responses, type SignIn, type Step } from './base.js';
 import { startNewPasswordRequired } from './new-password-required.js';
+import { startMessageCode } from './message-code.js';
+import { startSoftwareToken } from './software-token-mfa.js';
+import { startSelectMfaType } from './select-mfa-type.js';
+import { startMfaSetup } from './mfa-setup.js';
+import { startDeviceSrp } from './device-srp.js';
 
 /** A step either lets the sign-in go on (undefined) or answers with the challenge the user must meet. */
 type StepRun = (sc: SignIn, user: User) => Promise<ChallengeAnswer | undefined>;
@@ -23,14 +30,52 @@ function accountStatus(user: User) {
 
 const newPassword: StepRun = async (sc, user) => (user.status === 'FORCE_CHANGE_PASSWORD' ? startNewPasswordRequired(sc, user) : undefined);
 
-// Issue 8 plugs in here: with the pool's MFA configuration and the user's factors, answer
-// SMS_MFA / SOFTWARE_TOKEN_MFA / EMAIL_OTP, SELECT_MFA_TYPE or MFA_SETUP (each started by its
-// module); their answers prove 'mfa'.
-const mfa: StepRun = async () => undefined;
+/** Starts the MFA challenge of a factor, by its challenge name. */
+function startMfaChallenge(sc: SignIn, user: User, factor: string, params: Responses = {}): Promise<ChallengeAnswer> {
+  if (factor === 'SOFTWARE_TOKEN_MFA') return startSoftwareToken(sc, user);
+  if (factor === 'SMS_MFA') return startMessageCode(sc, user, 'SMS_MFA');
+  if (factor === 'EMAIL_OTP') return startMessageCode(sc, user, 'EMAIL_OTP', params.EMAIL ? { email: params.EMAIL } : {});
+  throw unavailableChallenge(factor);
+}
 
-// Issue 8 plugs in here too: on a remembered device (DEVICE_SRP_AUTH, then
-// DEVICE_PASSWORD_VERIFIER, proving 'device'), or NewDeviceMetadata with the tokens.
-const rememberedDevice: StepRun = async () => undefined;
+/**
+ * The pool's MFA rules for this user (domain/mfa.ts): a code challenge, a choice, or a setup. Where
+ * the pool lets a remembered device stand in for MFA, that device must prove itself instead.
+ */
+const mfa: StepRun = async (sc, user) => {
+  const demand = mfaDemand(sc.pool, user);
+  if (demand.kind === 'none') return undefined;
+  const device = devicesBypassMfa(sc.pool) ? await knownDevice(sc.ctx, user, sc.device) : undefined;
+  if (device?.remembered) return startDeviceSrp(sc, user, device);
+  if (demand.kind === 'challenge') return startMfaChallenge(sc, user, demand.factor);
+  if (demand.kind === 'select') return startSelectMfaType(sc, user, demand.options);
+  return startMfaSetup(sc, user, demand.options);
+};
+
+/**
+ * On a pool that tracks devices: a device the client names (and the user confirmed) proves itself
+ * (DEVICE_SRP_AUTH, proving 'device'); otherwise the tokens come with a new device's metadata.
+ */
+const rememberedDevice: StepRun = async (sc, user) => {
+  // The managed login's browser is no app's device: it gets no device metadata.
+  if (!deviceConfiguration(sc.pool) || sc.flow === HOSTED_FLOW) return undefined;
+  const device = await knownDevice(sc.ctx, user, sc.device);
+  if (device) return startDeviceSrp(sc, user, device);
+  return signedIn(sc, user, { newDevice: await newDevice(sc.ctx, sc.pool, user) });
+};
+
+/**
+ * A challenge the user chose or set up to meet next (SELECT_MFA_TYPE's answer, MFA_SETUP's email):
+ * started if the pool still offers it and the user can meet it.
+ */
+export async function startChosen(sc: SignIn, user: User, challenge: string, params: Responses = {}): Promise<ChallengeAnswer> {
+  const offered = poolFactors(sc.pool) as string[];
+  if (!offered.includes(challenge)) throw unavailableChallenge(challenge);
+  if (!params.EMAIL && !userHas(user, challenge)) throw new InvalidParameterException(`The user cannot use ${challenge}.`);
+  const answer = await startMfaChallenge(sc, user, challenge, params);
+  await recordAuthEvent(sc.ctx, user, 'SignIn', 'InProgress', 'Success');
+  return answer;
+}
 
 /** The steps after the first factor, in order, each named after what its challenge proves. */
 const steps: readonly (readonly [Step, StepRun])[] = [
@@ -48,7 +93,11 @@ export async function continueSignIn(sc: SignIn, user: User, after: Step): Promi
     await recordAuthEvent(sc.ctx, user, 'SignIn', 'Fail', 'Success');
     throw e;
   }
-  await recordAuthEvent(sc.ctx, user, 'SignIn', answer.AuthenticationResult ? 'Pass' : 'InProgress', 'Success');
+  // Failures (wrong passwords, wrong MFA codes) count until a sign-in ends in tokens (or, on the
+  // hosted pages, in the code that buys them).
+  const done = !!answer.AuthenticationResult || !!hostedUserOf(answer);
+  if (done) await sc.ctx.repo.clearSignInFailures(sc.pool.id, user.id);
+  await recordAuthEvent(sc.ctx, user, 'SignIn', done ? 'Pass' : 'InProgress', 'Success');
   return answer;
 }
 
@@ -59,5 +108,6 @@ async function next(sc: SignIn, user: User, after: Step): Promise<ChallengeAnswe
     const challenge = await run(sc, user);
     if (challenge) return challenge;
   }
-  return signedIn(sc, user);
+  const source = after === 'newPassword' ? 'TokenGeneration_NewPasswordChallenge' : after === 'device' ? 'TokenGeneration_AuthenticateDevice' : 'TokenGeneration_Authentication';
+  return signedIn(sc, user, { source });
 }
