@@ -39,7 +39,6 @@ export const newPoolPage: Page = async (main) => {
         choices({ label: 'Verify automatically', path: 'autoVerifiedAttributes', name: 'autoVerify', selected: ['email'],
           hint: 'A code is sent to these at sign-up; users can then recover their account through them.', options: [['email', 'Email address'], ['phone_number', 'Phone number']] }),
         input({ label: 'Minimum password length', path: 'policies.passwordPolicy.minimumLength', type: 'number', value: 8, min: 6, max: 99 }),
-        select({ label: 'Multi-factor authentication', path: 'mfaConfiguration', value: 'OFF', options: [['OFF', 'Off'], ['OPTIONAL', 'Optional'], ['ON', 'Required']] }),
         checkbox({ label: 'Users may sign themselves up', path: 'adminCreateUserConfig.allowAdminCreateUserOnly', name: 'selfSignUp', checked: true }),
         checkbox({ label: 'Deletion protection', path: 'deletionProtection', checked: false }),
       ],
@@ -50,7 +49,6 @@ export const newPoolPage: Page = async (main) => {
           UsernameAttributes: signInWith === 'username' ? undefined : signInWith.split(' '),
           AutoVerifiedAttributes: checkedValues(f, 'autoVerify'),
           Policies: { PasswordPolicy: { MinimumLength: numberOf(f, 'policies.passwordPolicy.minimumLength') } },
-          MfaConfiguration: valueOf(f, 'mfaConfiguration'),
           AdminCreateUserConfig: { AllowAdminCreateUserOnly: !checked(f, 'selfSignUp') },
           DeletionProtection: checked(f, 'deletionProtection') ? 'ACTIVE' : 'INACTIVE',
         });
@@ -78,7 +76,7 @@ function recoveryChoice(setting: any): string {
 }
 
 export const poolSettingsPage: Page = async (main, [poolId]) => {
-  const { UserPool: pool } = await call('DescribeUserPool', { UserPoolId: poolId });
+  const [{ UserPool: pool }, mfaConfig] = await Promise.all([call('DescribeUserPool', { UserPoolId: poolId }), call('GetUserPoolMfaConfig', { UserPoolId: poolId })]);
   const pp = pool.Policies?.PasswordPolicy ?? {};
   const vt = pool.VerificationMessageTemplate ?? {};
   const invite = pool.AdminCreateUserConfig?.InviteMessageTemplate ?? {};
@@ -99,7 +97,6 @@ export const poolSettingsPage: Page = async (main, [poolId]) => {
         input({ label: 'Temporary passwords last (days)', path: 'policies.passwordPolicy.temporaryPasswordValidityDays', type: 'number', value: pp.TemporaryPasswordValidityDays ?? 7 })),
       choices({ label: 'Sign-in factors (first factor choices of USER_AUTH)', path: 'policies.signInPolicy.allowedFirstAuthFactors', name: 'factors', selected: factors,
         options: [['PASSWORD', 'Password'], ['EMAIL_OTP', 'Email code'], ['SMS_OTP', 'SMS code'], ['WEB_AUTHN', 'Passkey']] }),
-      select({ label: 'Multi-factor authentication', path: 'mfaConfiguration', value: pool.MfaConfiguration ?? 'OFF', options: [['OFF', 'Off'], ['OPTIONAL', 'Optional'], ['ON', 'Required']] }),
       choices({ label: 'Verify automatically', path: 'autoVerifiedAttributes', name: 'autoVerify', selected: pool.AutoVerifiedAttributes ?? [],
         options: [['email', 'Email address'], ['phone_number', 'Phone number']] }),
       select({ label: 'Account recovery', path: 'accountRecoverySetting', value: recoveryChoice(pool.AccountRecoverySetting), options: [
@@ -129,7 +126,6 @@ export const poolSettingsPage: Page = async (main, [poolId]) => {
         },
         SignInPolicy: { AllowedFirstAuthFactors: checkedValues(f, 'factors') },
       };
-      input.MfaConfiguration = valueOf(f, 'mfaConfiguration');
       input.AutoVerifiedAttributes = checkedValues(f, 'autoVerify');
       const recovery = RECOVERY[valueOf(f, 'accountRecoverySetting')];
       if (recovery) input.AccountRecoverySetting = { RecoveryMechanisms: recovery };
@@ -150,6 +146,28 @@ export const poolSettingsPage: Page = async (main, [poolId]) => {
     },
   });
 
+  // Multi-factor authentication has its own operation (SetUserPoolMfaConfig), so its own form.
+  const mfa = form({
+    label: 'Multi-factor authentication', submit: 'Save MFA settings',
+    fields: [
+      select({ label: 'MFA for this pool', path: 'mfaConfiguration', value: mfaConfig.MfaConfiguration ?? 'OFF', options: [['OFF', 'Off'], ['OPTIONAL', 'Optional (users choose)'], ['ON', 'Required']] }),
+      choices({ label: 'Second factors offered', path: 'factors', name: 'mfaFactors', hint: 'Optional or required MFA needs at least one.',
+        selected: [mfaConfig.SoftwareTokenMfaConfiguration?.Enabled ? 'TOTP' : '', mfaConfig.EmailMfaConfiguration ? 'EMAIL' : '', mfaConfig.SmsMfaConfiguration ? 'SMS' : ''].filter(Boolean),
+        options: [['TOTP', 'Authenticator app (TOTP)'], ['EMAIL', 'Code by email'], ['SMS', 'Code by SMS']] }),
+    ],
+    onsubmit: async (f) => {
+      const factors = checkedValues(f, 'mfaFactors');
+      await call('SetUserPoolMfaConfig', {
+        UserPoolId: pool.Id, MfaConfiguration: valueOf(f, 'mfaConfiguration'),
+        SoftwareTokenMfaConfiguration: { Enabled: factors.includes('TOTP') },
+        EmailMfaConfiguration: factors.includes('EMAIL') ? (mfaConfig.EmailMfaConfiguration ?? {}) : undefined,
+        // SMS goes through GATEHOUSE_SMS_WEBHOOK_URL; Cognito's model wants an SNS role, which is kept as it was.
+        SmsMfaConfiguration: factors.includes('SMS') ? (mfaConfig.SmsMfaConfiguration ?? { SmsConfiguration: { SnsCallerArn: 'arn:aws:iam::000000000000:role/gatehouse-sms' } }) : undefined,
+      });
+      go(poolHref(pool.Id) + '?saved=mfa');
+    },
+  });
+
   const saved = new URLSearchParams(location.hash.split('?')[1] ?? '').get('saved');
   const del = h('button', { type: 'button', class: 'danger' }, 'Delete user pool');
   del.addEventListener('click', async () => {
@@ -166,11 +184,13 @@ export const poolSettingsPage: Page = async (main, [poolId]) => {
     heading(pool.Name),
     poolNav(pool.Id, ''),
     isSystem ? notice('This is the console’s own pool of operators: members of its operators group may use the console.', 'info') : null,
-    saved ? notice('Settings saved.', 'success') : null,
+    saved ? notice(saved === 'mfa' ? 'MFA settings saved.' : 'Settings saved.', 'success') : null,
     facts([
       ['Pool id', h('code', null, pool.Id)], ['Users (estimate)', String(pool.EstimatedNumberOfUsers ?? 0)],
-      ['Sign-in with', pool.UsernameAttributes?.join(', ') || 'user name'], ['Created', time(pool.CreationDate)], ['Last changed', time(pool.LastModifiedDate)],
+      ['Sign-in with', pool.UsernameAttributes?.join(', ') || 'user name'], ['Multi-factor authentication', mfaConfig.MfaConfiguration ?? 'OFF'],
+      ['Created', time(pool.CreationDate)], ['Last changed', time(pool.LastModifiedDate)],
     ]),
     section('Settings', settings),
+    section('Multi-factor authentication', mfa),
     section('Delete', h('p', null, pool.DeletionProtection === 'ACTIVE' ? 'Deletion protection is on: turn it off above first.' : 'Deleting a pool deletes everything in it.'), del, deleteResult));
 };

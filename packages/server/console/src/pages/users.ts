@@ -179,6 +179,20 @@ export const userPage: Page = async (main, [poolId, username], query) => {
     },
   });
 
+  const mfaOff = user.UserMFASettingList?.length
+    ? button('Turn off MFA for this user', 'secondary', () => call('AdminSetUserMFAPreference', {
+      UserPoolId: poolId, Username: name, SoftwareTokenMfaSettings: { Enabled: false, PreferredMfa: false }, SMSMfaSettings: { Enabled: false, PreferredMfa: false }, EmailMfaSettings: { Enabled: false, PreferredMfa: false },
+    }), `MFA is off for ${name}.`, { title: `Turn off MFA for ${name}?`, body: 'Their second factors are switched off (a lost phone, say); where the pool requires MFA they set one up at their next sign-in.', confirm: 'Turn off MFA' })
+    : null;
+  const deviceRows = typeof devices === 'string' ? [] : (devices.Devices ?? []).map((d: any) => {
+    const label = (d.DeviceAttributes ?? []).find((a: any) => a.Name === 'device_name')?.Value ?? d.DeviceKey;
+    const b = h('button', { type: 'button', class: 'secondary small', 'aria-label': `Forget device ${label}` }, 'Forget');
+    b.addEventListener('click', async () => {
+      if (await act(b, result, `Device ${label} forgotten.`, () => call('AdminForgetDevice', { UserPoolId: poolId, Username: name, DeviceKey: d.DeviceKey }))) rerender(`Device ${label} forgotten.`);
+    });
+    const status = (d.DeviceAttributes ?? []).find((a: any) => a.Name === 'dev:device_remembered_status')?.Value ?? '';
+    return [label, status, time(d.DeviceLastAuthenticatedDate), time(d.DeviceCreateDate), b];
+  });
   const mfa = [user.PreferredMfaSetting ? `preferred: ${user.PreferredMfaSetting}` : null, user.UserMFASettingList?.length ? `enabled: ${user.UserMFASettingList.join(', ')}` : null].filter(Boolean).join('; ');
   const done = query.get('done') ?? (query.get('created') ? `${name} created.` : null);
   clear(main,
@@ -191,12 +205,11 @@ export const userPage: Page = async (main, [poolId, username], query) => {
       ['Status', h('span', { id: 'user-status' }, user.UserStatus)], ['Enabled', h('span', { id: 'user-enabled' }, user.Enabled ? 'Yes' : 'No')],
       ['Multi-factor authentication', mfa || 'None set up'], ['Created', time(user.UserCreateDate)], ['Last changed', time(user.UserLastModifiedDate)],
     ]),
-    section('Actions', actions, result),
+    section('Actions', actions, mfaOff ? h('div', { class: 'actions' }, mfaOff) : null, result),
     section('Groups', table('Groups of this user', ['Group', 'Description', 'Action'], groupRows, { captionHidden: true }), addGroup),
     section('Attributes', attrForm),
-    section('Remembered devices', typeof devices === 'string' ? h('p', { class: 'muted' }, devices)
-      : table('Remembered devices', ['Device', 'Last signed in', 'Created'], (devices.Devices ?? []).map((d: any) => [
-        (d.DeviceAttributes ?? []).find((a: any) => a.Name === 'device_name')?.Value ?? d.DeviceKey, time(d.DeviceLastAuthenticatedDate), time(d.DeviceCreateDate)]), { captionHidden: true })),
+    section('Devices', typeof devices === 'string' ? h('p', { class: 'muted' }, devices)
+      : table('Devices', ['Device', 'Remembered', 'Last signed in', 'Created', 'Action'], deviceRows, { captionHidden: true })),
     section('Passkeys', h('p', { class: 'muted' }, 'Cognito lists passkeys only to their user (ListWebAuthnCredentials); there is no admin operation for them.')),
     section('Sign-in history', table('Auth events', ['Time', 'Event', 'Outcome', 'Password', 'Address'], events.AuthEvents.map((e: any) => [
       time(e.CreationDate), e.EventType, e.EventResponse, (e.ChallengeResponses ?? []).map((c: any) => `${c.ChallengeName}: ${c.ChallengeResponse}`).join(', '),
