@@ -106,7 +106,7 @@ export const importJobPage: Page = async (main, [poolId, jobId], _q, life) => {
     breadcrumbs(['User pools', '#/pools'], [pool.Name, poolHref(poolId)], ['Import jobs', poolHref(poolId, '/imports')], [jobId, undefined]),
     heading(`Import job ${jobId}`),
     poolNav(poolId, 'imports'),
-    section('Progress', label, bar, stop, result),
+    section('Progress', label, bar, h('div', { class: 'actions' }, stop), result),
     details,
     section('Failed rows', failures),
     notice(h('span', null, 'Imported users must set a password: they sign in through ', h('em', null, 'forgot password'), ' with a code sent to their verified email or phone.'), 'info'));
