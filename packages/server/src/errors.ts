@@ -45,6 +45,13 @@ export const EnableSoftwareTokenMFAException = kind('EnableSoftwareTokenMFAExcep
 export const SoftwareTokenMFANotFoundException = kind('SoftwareTokenMFANotFoundException');
 export const PasswordHistoryPolicyViolationException = kind('PasswordHistoryPolicyViolationException');
 export const FeatureUnavailableInTierException = kind('FeatureUnavailableInTierException');
+export const WebAuthnNotEnabledException = kind('WebAuthnNotEnabledException');
+export const WebAuthnConfigurationMissingException = kind('WebAuthnConfigurationMissingException');
+export const WebAuthnChallengeNotFoundException = kind('WebAuthnChallengeNotFoundException');
+export const WebAuthnClientMismatchException = kind('WebAuthnClientMismatchException');
+export const WebAuthnOriginNotAllowedException = kind('WebAuthnOriginNotAllowedException');
+export const WebAuthnRelyingPartyMismatchException = kind('WebAuthnRelyingPartyMismatchException');
+export const WebAuthnCredentialNotSupportedException = kind('WebAuthnCredentialNotSupportedException');
 export const ConcurrentModificationException = kind('ConcurrentModificationException');
 /** A console request whose caller is not an operator, or that did not come from the console (AWS's name for a refused authorization). */
 export const AccessDeniedException = kind('AccessDeniedException', 403);

@@ -13,8 +13,10 @@ import {
   CognitoIdentityProviderClient, SignUpCommand, ConfirmSignUpCommand, InitiateAuthCommand, RespondToAuthChallengeCommand, ForgotPasswordCommand,
   ConfirmForgotPasswordCommand, ChangePasswordCommand, GetTokensFromRefreshTokenCommand, UpdateUserAttributesCommand, VerifyUserAttributeCommand,
   AdminCreateUserCommand, AdminSetUserPasswordCommand, CreateUserPoolClientCommand, GlobalSignOutCommand,
+  UpdateUserPoolCommand, StartWebAuthnRegistrationCommand, CompleteWebAuthnRegistrationCommand, AdminUpdateUserAttributesCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { MailCatcher, startGatehouse, createPoolAndClient, uniqueEmail, rawCall, ADMIN, type Gatehouse } from './support/harness.js';
+import { ORIGIN, answerPasskey, passkeyChallenge, passkeyPool, signedInUser } from './support/passkeys.js';
 
 const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/cli.js');
 
@@ -160,6 +162,47 @@ test('no MFA code, TOTP secret, MFA session or device secret reaches the logs, e
     const meta = signedIn.AuthenticationResult!.NewDeviceMetadata!;
     const verifier = keep('device verifier', crypto.randomBytes(384).toString('base64'));
     await cip.send(new ConfirmDeviceCommand({ AccessToken: signedIn.AuthenticationResult!.AccessToken, DeviceKey: meta.DeviceKey, DeviceSecretVerifierConfig: { PasswordVerifier: verifier, Salt: keep('device salt', crypto.randomBytes(16).toString('base64')) } }));
+    await new Promise((r) => setTimeout(r, 100));
+    assertNoSecrets(gh, secrets);
+  } finally {
+    cip.destroy();
+    await gh.stop();
+    await mail.close();
+  }
+});
+
+test('no sign-in code, passkey challenge, assertion or session of choice-based sign-in reaches the logs', async () => {
+  const mail = await new MailCatcher().start();
+  const gh = await startGatehouse({ GATEHOUSE_SMTP_URL: `smtp://127.0.0.1:${mail.port}`, GATEHOUSE_LOG_LEVEL: 'debug' });
+  const cip = new CognitoIdentityProviderClient({ endpoint: gh.url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 });
+  const secrets = new Map<string, string>();
+  const keep = (what: string, value: string | undefined) => { assert.ok(value, what); secrets.set(what, value); return value; };
+  try {
+    const pool = await passkeyPool(gh);
+    await gh.admin.send(new UpdateUserPoolCommand({ UserPoolId: pool.poolId, AutoVerifiedAttributes: ['email'], Policies: { SignInPolicy: { AllowedFirstAuthFactors: ['PASSWORD', 'EMAIL_OTP', 'WEB_AUTHN'] } } }));
+    const user = await signedInUser(gh, cip, pool);
+    await gh.admin.send(new AdminUpdateUserAttributesCommand({ UserPoolId: pool.poolId, Username: user.email, UserAttributes: [{ Name: 'email_verified', Value: 'true' }] }));
+    keep('access token', user.accessToken);
+    const { CredentialCreationOptions } = await cip.send(new StartWebAuthnRegistrationCommand({ AccessToken: user.accessToken }));
+    keep('registration challenge', (CredentialCreationOptions as { challenge: string }).challenge);
+    const credential = user.authenticator.create(CredentialCreationOptions, { origin: ORIGIN });
+    keep('attestation object', credential.response.attestationObject);
+    await cip.send(new CompleteWebAuthnRegistrationCommand({ AccessToken: user.accessToken, Credential: credential as never }));
+
+    const challenge = await passkeyChallenge(cip, pool.clientId, user.email);
+    keep('passkey session', challenge.Session);
+    keep('passkey challenge', challenge.options.challenge);
+    const assertion = user.authenticator.get(challenge.options, { origin: ORIGIN });
+    keep('assertion signature', assertion.response.signature);
+    keep('passkey access token', (await answerPasskey(cip, pool.clientId, user.email, challenge.Session, assertion)).AuthenticationResult?.AccessToken);
+
+    const since = Date.now();
+    const otp = await cip.send(new InitiateAuthCommand({ ClientId: pool.clientId, AuthFlow: 'USER_AUTH', AuthParameters: { USERNAME: user.email, PREFERRED_CHALLENGE: 'EMAIL_OTP' } }));
+    keep('code session', otp.Session);
+    const code = keep('sign-in code', await mail.code(user.email, since));
+    const answer = (c: string) => cip.send(new RespondToAuthChallengeCommand({ ClientId: pool.clientId, ChallengeName: 'EMAIL_OTP', Session: otp.Session, ChallengeResponses: { USERNAME: user.email, EMAIL_OTP_CODE: c } }));
+    await assert.rejects(answer(keep('wrong sign-in code', code === '975310' ? '135790' : '975310')));
+    keep('code access token', (await answer(code)).AuthenticationResult?.AccessToken);
     await new Promise((r) => setTimeout(r, 100));
     assertNoSecrets(gh, secrets);
   } finally {

@@ -82,3 +82,17 @@ test('the console\'s activity counts read the covering index alone, not the even
   assert.match(plan(seen[0]), /^SEARCH auth_events USING COVERING INDEX auth_events_activity \(pool_id=\? AND created_at>\? AND created_at<\?\)/, plan(seen[0]));
   assert.match(plan(seen[1]), /^SEARCH activity_rollups USING INDEX sqlite_autoindex_activity_rollups_1 \(pool_id=\? AND width_ms=\? AND bucket>\? AND bucket<\?\)$/, plan(seen[1]));
 }));
+
+test('passkey lookups (by credential at sign-in, by user for options and listings) use their index keys', () => withRecordedStore(async ({ repo, file, seen }) => {
+  seen.length = 0;
+  await repo.getWebAuthnCredential('local_pool', 'credential-id');
+  await repo.listWebAuthnCredentials('user-id', 20);
+  await repo.listWebAuthnCredentials('user-id', 20, '1700000000000:credential-id');
+  await repo.useWebAuthnCredential('local_pool', 'credential-id', 0, 1, 1);
+  assert.equal(seen.length, 4);
+  const plans = seen.map((text) => (file.prepare('explain query plan ' + text).all(...Array.from(text.matchAll(/\?/g), () => 'x')) as { detail: string }[]).map((r) => r.detail).join('\n'));
+  assert.match(plans[0], /SEARCH webauthn_credentials USING INDEX sqlite_autoindex_webauthn_credentials_1 \(pool_id=\? AND credential_id=\?\)/);
+  assert.match(plans[1], /SEARCH webauthn_credentials USING INDEX webauthn_credentials_user \(user_id=\?\)/);
+  assert.match(plans[2], /SEARCH webauthn_credentials USING INDEX webauthn_credentials_user \(user_id=\?/);
+  for (const [i, plan] of plans.entries()) assert.doesNotMatch(plan, /^SCAN |TEMP B-TREE/m, `${seen[i]}\n${plan}`);
+}));

@@ -104,6 +104,11 @@ export class Messenger {
     this.queued(poolId, medium, !!sender);
   }
 
+  /** For a login that names no user: what send does, on a decoy row that is never sent and is swept after `expiresAt`. */
+  async sendDecoy(poolId: string, medium: Medium, to: string, subject: string, body: string, expiresAt: number): Promise<void> {
+    await this.repo.addOutbox(this.row(poolId, medium, { to, subject, body }, 'decoy', Date.now(), expiresAt));
+  }
+
   /**
    * Stores an issued code with its message (the pool's verification template, or the CustomMessage
    * trigger's text), or its sender trigger's call, in one transaction.

@@ -6,6 +6,7 @@ import { FeatureUnavailableInTierException, InvalidParameterException } from '..
 import type { GetUserPoolMfaConfigResponse, SetUserPoolMfaConfigRequest } from '../shapes.js';
 import type { LoadedPool, PoolConfig } from './pools.js';
 import { poolFactors } from './mfa.js';
+import { webAuthnConfiguration } from './webauthn.js';
 
 /** What SetUserPoolMfaConfig sets here (WebAuthnConfiguration is the passkeys' own). */
 export type MfaConfigRequest = Pick<SetUserPoolMfaConfigRequest, 'MfaConfiguration' | 'SmsMfaConfiguration' | 'SoftwareTokenMfaConfiguration' | 'EmailMfaConfiguration'>;
@@ -56,5 +57,6 @@ export function describeMfaConfig(pool: LoadedPool): GetUserPoolMfaConfigRespons
   }
   out.SoftwareTokenMfaConfiguration = { Enabled: c.SoftwareTokenMfaConfiguration?.Enabled ?? false };
   if (c.EmailMfaConfiguration) out.EmailMfaConfiguration = c.EmailMfaConfiguration;
+  out.WebAuthnConfiguration = { ...webAuthnConfiguration(pool), FactorConfiguration: 'SINGLE_FACTOR' };
   return out;
 }

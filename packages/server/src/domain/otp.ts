@@ -7,6 +7,7 @@
 import { CodeMismatchException, ExpiredCodeException } from '../errors.js';
 import type { Ctx } from './context.js';
 import type { LoadedPool } from './pools.js';
+import type { User } from './users.js';
 import { randomDigits, randomToken, safeEqual } from './secrets.js';
 import { maskDestination, type CodeDeliveryDetails } from './messages.js';
 import { limitCodes, limitSms } from './limits.js';
@@ -64,4 +65,27 @@ export async function answerOtp(ctx: Ctx, sessionId: string, matched: boolean, o
   if (outcome === 'refused') throw invalidSession();
   if (otp && otp.exp < ctx.now()) throw new ExpiredCodeException('Invalid code provided, please request a code again.');
   throw codeMismatch();
+}
+
+/** Where a sign-in code by `medium` can go as a first factor: the user's email or phone, only once verified. */
+export function verifiedChannel(user: User, medium: 'EMAIL' | 'SMS'): OtpChannel | undefined {
+  const attribute = medium === 'EMAIL' ? 'email' : 'phone_number';
+  const to = user.attributes[attribute];
+  return to && user.attributes[`${attribute}_verified`] === 'true' ? { medium, attribute, to } : undefined;
+}
+
+/**
+ * issueOtp for a login that names no user (or a user who must not get such a code): the same caps
+ * under a stand-in subject, a code and its sealed message written to the outbox as a decoy that is
+ * never sent, and the same answer, to `to`, an address derived from the login; no code can match.
+ */
+export async function issueStandInOtp(
+  ctx: Ctx, pool: LoadedPool, subject: string, purpose: string, channel: OtpChannel, message: OtpMessage, ttlMs: number,
+): Promise<{ otp: OtpState; delivery: CodeDeliveryDetails }> {
+  await limitCodes(ctx, `nobody:${pool.id}:${subject}`, purpose);
+  if (channel.medium === 'SMS') await limitSms(ctx, channel.to);
+  const body = message.body.replaceAll('{####}', randomDigits(6));
+  await ctx.messages.sendDecoy(pool.id, channel.medium, channel.to, channel.medium === 'EMAIL' ? message.subject : '', body, ctx.now() + ttlMs);
+  const otp: OtpState = { nonce: randomToken(16), mac: randomToken(32), exp: ctx.now() + ttlMs };
+  return { otp, delivery: { Destination: maskDestination(channel.medium, channel.to), DeliveryMedium: channel.medium, AttributeName: channel.attribute } };
 }

@@ -3,7 +3,7 @@
 // rules the model cannot state (cross-field rules, schema rules, placeholders), fill Cognito's
 // defaults, and render the Describe* answers.
 import crypto from 'node:crypto';
-import { InvalidParameterException } from '../errors.js';
+import { FeatureUnavailableInTierException, InvalidParameterException } from '../errors.js';
 import type {
   AdminCreateUserConfigType, CreateUserPoolClientRequest, CreateUserPoolRequest, SchemaAttributeType, StringAttributeConstraintsType,
   NumberAttributeConstraintsType, TimeUnitsType, UpdateUserPoolClientRequest, UpdateUserPoolRequest, UserPoolClientType, UserPoolType,
@@ -337,7 +337,16 @@ export function createPoolConfig(input: CreateUserPoolRequest): PoolConfig {
   const s = schema(input.Schema);
   if (s) config.Schema = s;
   checkMfaConfiguration(config);
+  checkTier(config);
   return config;
+}
+
+/** Passwordless first factors need the Essentials tier or above, as in Cognito. */
+function checkTier(config: PoolConfig) {
+  const passwordless = (config.Policies.SignInPolicy?.AllowedFirstAuthFactors ?? []).filter((f) => f !== 'PASSWORD');
+  if (config.UserPoolTier === 'LITE' && passwordless.length) {
+    throw new FeatureUnavailableInTierException(`${passwordless.join(', ')} sign-in needs the Essentials tier or above.`);
+  }
 }
 
 /**
@@ -350,6 +359,7 @@ export function updatePoolConfig(input: UpdateUserPoolRequest, old: PoolConfig):
   for (const k of RESET_ON_UPDATE) delete next[k];
   Object.assign(next, updatable(input));
   checkMfaConfiguration(next as unknown as PoolConfig);
+  checkTier(next as unknown as PoolConfig);
   return next as unknown as PoolConfig;
 }
 

@@ -3,11 +3,11 @@ import type { Ctx } from './context.js';
 import type { Pool, Client } from '../storage/repository.js';
 import { defaultPasswordPolicy, type PasswordPolicy } from './password-policy.js';
 import type {
-  AccountRecoverySettingType, AdminCreateUserConfigType, AliasAttributeType, AnalyticsConfigurationType, AttributeDataType, DefaultEmailOptionType,
+  AccountRecoverySettingType, AdminCreateUserConfigType, AuthFactorType, AliasAttributeType, AnalyticsConfigurationType, AttributeDataType, DefaultEmailOptionType,
   DeletionProtectionType, DeviceConfigurationType, EmailConfigurationType, ExplicitAuthFlowsType, FeatureType, IssuerConfigurationType,
   KeyConfigurationType, LambdaConfigType, OAuthFlowType, PreventUserExistenceErrorTypes, SchemaAttributeType, SignInPolicyType, SmsConfigurationType,
   TimeUnitsType, UserAttributeUpdateSettingsType, UsernameAttributeType, UsernameConfigurationType, UserPoolAddOnsType, UserPoolMfaType,
-  UserPoolTierType, VerificationMessageTemplateType, VerifiedAttributeType, SoftwareTokenMfaConfigType, EmailMfaConfigType,
+  UserPoolTierType, VerificationMessageTemplateType, VerifiedAttributeType, SoftwareTokenMfaConfigType, EmailMfaConfigType, WebAuthnConfigurationType,
 } from '../shapes.js';
 
 /** A schema entry as stored: custom attributes under their bare name (Cognito shows `custom:<name>`). */
@@ -40,6 +40,8 @@ export interface PoolConfig {
   UserPoolTier?: UserPoolTierType;
   KeyConfiguration?: KeyConfigurationType;
   IssuerConfiguration?: IssuerConfigurationType;
+  /** Set by SetUserPoolMfaConfig: the passkey settings. */
+  WebAuthnConfiguration?: WebAuthnConfigurationType;
 }
 
 export interface ClientConfig {
@@ -144,6 +146,20 @@ export function isAlias(pool: LoadedPool, attr: string) {
 /** Whether the client hides which users exist (PreventUserExistenceErrors ENABLED, our default). */
 export function hidesUsers(client: LoadedClient) {
   return client.config.PreventUserExistenceErrors !== 'LEGACY';
+}
+
+/**
+ * The first factors USER_AUTH may use in the pool: its SignInPolicy (PASSWORD by default). The
+ * passwordless ones need the Essentials tier or above, as in Cognito.
+ */
+export function allowedFirstFactors(pool: LoadedPool): AuthFactorType[] {
+  const factors = pool.config.Policies?.SignInPolicy?.AllowedFirstAuthFactors ?? ['PASSWORD'];
+  return pool.config.UserPoolTier === 'LITE' ? factors.filter((f) => f === 'PASSWORD') : factors;
+}
+
+/** Whether users may sign up without a password: the pool lets them sign in with an email or SMS code. */
+export function allowsPasswordlessSignUp(pool: LoadedPool): boolean {
+  return allowedFirstFactors(pool).some((f) => f === 'EMAIL_OTP' || f === 'SMS_OTP');
 }
 
 export function requireFlow(client: LoadedClient, ...flows: ExplicitAuthFlowsType[]) {

@@ -15,3 +15,5 @@ import './hosted.js';
 import './identity-providers.js';
 import './mfa.js';
 import './devices.js';
+import './webauthn.js';
+import './auth-factors.js';

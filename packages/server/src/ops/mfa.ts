@@ -10,12 +10,15 @@ import { newTotpSecret, openTotpSecret, sealTotpSecret, useTotpCode } from '../d
 import { parsePool } from '../domain/pools.js';
 import { associateInSession, verifyInSession } from '../domain/signin/index.js';
 import { authenticated, poolOf } from './common.js';
+import { webAuthnConfigurationFrom } from '../domain/webauthn.js';
 
 op('GetUserPoolMfaConfig', async (ctx, input) => describeMfaConfig(await poolOf(ctx, input)));
 
 op('SetUserPoolMfaConfig', async (ctx, input) => {
   const pool = await poolOf(ctx, input);
   const config = setMfaConfig(pool.config, input);
+  // The passkey settings stay as they are unless the request names them.
+  if (input.WebAuthnConfiguration) config.WebAuthnConfiguration = webAuthnConfigurationFrom(pool, input.WebAuthnConfiguration);
   const now = ctx.now();
   await ctx.repo.updatePool(pool.id, { config: JSON.stringify(config), updated_at: now });
   return describeMfaConfig(parsePool({ ...pool.row, config: JSON.stringify(config), updated_at: now }));

@@ -8,7 +8,7 @@ import { checkSecretHash } from '../domain/signin/index.js';
 import { createSession } from '../domain/sessions.js';
 import { CODE_TTL, issueCode, useCode, useCodeOfNobody, noCodeForUnknownUser } from '../domain/codes.js';
 import { checkPassword } from '../domain/password-policy.js';
-import { passwordPolicy, hidesUsers, lookupKey } from '../domain/pools.js';
+import { allowsPasswordlessSignUp, passwordPolicy, hidesUsers, lookupKey } from '../domain/pools.js';
 import type { Channel, CodeDeliveryDetails } from '../domain/messages.js';
 import { issueDecoyCode, recordDecoyEvent, simulatedDestination } from '../domain/decoys.js';
 import { clientOf } from './common.js';
@@ -127,23 +127,24 @@ op('SignUp', async (ctx, input) => {
   const given = input.UserAttributes ?? [];
   checkSecretHash(client, login, input.SecretHash);
   if (pool.config.AdminCreateUserConfig?.AllowAdminCreateUserOnly) throw new NotAuthorizedException('SignUp is not permitted for this user pool');
-  if (!password) throw new InvalidParameterException('A password is required to sign up.');
+  if (!password && !allowsPasswordlessSignUp(pool)) throw new InvalidParameterException('A password is required to sign up: this pool has no passwordless sign-in (EMAIL_OTP or SMS_OTP).');
   // People cannot vouch for their own email or phone: verification comes from the code.
   const attrs = validateAttributes(pool, given.filter((a) => a.Name !== 'email_verified' && a.Name !== 'phone_number_verified'));
   const { username, sub } = newUsername(pool, login, attrs);
   const missing = missingRequired(pool, attrs);
   if (missing.length) throw new InvalidParameterException(`Attributes did not conform to the schema: ${missing.map((m) => `${m}: The attribute ${m} is required`).join(', ')}`);
-  const sealed = sealPassword(ctx, pool, { id: sub, username }, password);
+  const now = ctx.now();
+  // Passwordless: no password at all, so no password flow can sign this user in.
+  const sealed = password ? sealPassword(ctx, pool, { id: sub, username }, password) : null;
   // Before anything is stored: a refusal leaves no user behind.
   const pre = await preSignUp(ctx, pool, 'PreSignUp_SignUp', { userName: username, clientId: client.id }, {
     userAttributes: { ...attrs }, validationData: attributeMap(input.ValidationData), clientMetadata: input.ClientMetadata,
   });
   if (pre.autoVerifyEmail && attrs.email) attrs.email_verified = 'true';
   if (pre.autoVerifyPhone && attrs.phone_number) attrs.phone_number_verified = 'true';
-  const now = ctx.now();
   const row = {
     id: sub, pool_id: pool.id, username, ...loginKeys(pool, username, attrs), status: pre.autoConfirmUser ? 'CONFIRMED' : 'UNCONFIRMED', enabled: 1,
-    attributes: JSON.stringify(attrs), password: sealed, password_changed_at: now, temp_password_expires_at: null,
+    attributes: JSON.stringify(attrs), password: sealed, password_changed_at: sealed ? now : null, temp_password_expires_at: null,
     mfa: '{}', failed_attempts: 0, locked_until: 0, created_at: now, updated_at: now,
   };
   try {

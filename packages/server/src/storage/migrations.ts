@@ -207,6 +207,26 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
       await db.schema.createIndex('devices_unconfirmed').on('devices').columns(['confirmed_at', 'created_at']).execute();
     },
   },
+  '0013_webauthn_credentials': {
+    // Passkeys: one row per registered credential, unique per pool (an assertion names the
+    // credential, and the row names its user). Listed per user in order of registration.
+    async up(db: Kysely<any>) {
+      const ms = 'bigint' as const;
+      await db.schema.createTable('webauthn_credentials')
+        .addColumn('pool_id', 'text', (c) => c.notNull()).addColumn('credential_id', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('public_key', 'text', (c) => c.notNull()).addColumn('counter', ms, (c) => c.notNull())
+        .addColumn('transports', 'text', (c) => c.notNull()).addColumn('attachment', 'text')
+        .addColumn('name', 'text', (c) => c.notNull()).addColumn('rp_id', 'text', (c) => c.notNull())
+        .addColumn('aaguid', 'text', (c) => c.notNull()).addColumn('backed_up', 'integer', (c) => c.notNull())
+        .addColumn('created_at', ms, (c) => c.notNull()).addColumn('last_used_at', ms)
+        .addPrimaryKeyConstraint('webauthn_credentials_pk', ['pool_id', 'credential_id']).execute();
+      await db.schema.createIndex('webauthn_credentials_user').on('webauthn_credentials').columns(['user_id', 'created_at', 'credential_id']).execute();
+      if (dialect === 'postgres') {
+        await sql`alter table webauthn_credentials alter column credential_id type text collate "C"`.execute(db);
+      }
+    },
+  },
   '0016_hosted_signin': {
     // Hosted sign-in over OAuth 2.0 / OpenID Connect (issue 11): single-use authorization codes,
     // the managed login's single sign-on sessions, the scopes a refresh token carries on, resource

@@ -1,7 +1,7 @@
 import { Kysely, sql, type RawBuilder, type Selectable, type Insertable, type Updateable } from 'kysely';
 import type { Database, PoolTable, ClientTable, UserTable, GroupTable, CodeTable, AuthSessionTable, RefreshTokenTable, OutboxTable, PoolKeyTable } from './schema.js';
 import type { ImportJobTable, ImportChunkTable } from './schema.js';
-import type { AuthEventTable, DecoyTable, DeviceTable, AuditLogTable, ActivityRollupTable } from './schema.js';
+import type { AuthEventTable, DecoyTable, DeviceTable, WebAuthnCredentialTable, AuditLogTable, ActivityRollupTable } from './schema.js';
 import type { OAuthCodeTable, SsoSessionTable, ResourceServerTable, UiCustomizationTable, PoolDomainTable, IdentityProviderTable, UserIdentityTable } from './schema.js';
 export type OAuthCode = Selectable<OAuthCodeTable>;
 export type SsoSession = Selectable<SsoSessionTable>;
@@ -27,6 +27,7 @@ export type AuthSession = Selectable<AuthSessionTable>;
 export type RefreshToken = Selectable<RefreshTokenTable>;
 export type OutboxMessage = Selectable<OutboxTable>;
 export type PoolKey = Selectable<PoolKeyTable>;
+export type WebAuthnCredential = Selectable<WebAuthnCredentialTable>;
 
 export type UserFilter = { attribute: string; op: 'eq' | 'prefix'; value: string };
 export interface Page<T> { items: T[]; next?: string }
@@ -224,6 +225,23 @@ export interface Repository {
   listActivityRollups(poolId: string, widthMs: number, from: number, to: number): Promise<{ bucket: number; counts: string }[]>;
   /** Stores counts of closed buckets; a bucket already stored (by another process) is left as it is. */
   putActivityRollups(rows: Insertable<ActivityRollupTable>[]): Promise<void>;
+
+  // ---- Passkeys (domain/webauthn.ts) ----
+  /**
+   * Stores a credential, unless the pool already has its id ('exists') or the user would have more
+   * than `maxPerUser` ('full'); racing registrations of one user are counted together.
+   */
+  addWebAuthnCredential(row: Insertable<WebAuthnCredentialTable>, maxPerUser: number): Promise<'ok' | 'exists' | 'full'>;
+  getWebAuthnCredential(poolId: string, credentialId: string): Promise<WebAuthnCredential | undefined>;
+  /** A user's credentials in the order they were registered; `after` is the `next` of the page before. */
+  listWebAuthnCredentials(userId: string, limit: number, after?: string): Promise<Page<WebAuthnCredential>>;
+  deleteWebAuthnCredential(poolId: string, userId: string, credentialId: string): Promise<boolean>;
+  /**
+   * Records a sign-in with a credential: its signature counter moves from `from` to `to` only if it
+   * still reads `from`, so of two uses racing with one counter value only one wins.
+   */
+  useWebAuthnCredential(poolId: string, credentialId: string, from: number, to: number, now: number): Promise<boolean>;
+
   // ---- Hosted sign-in (OAuth 2.0 / OpenID Connect; see domain/oauth.ts) ----
   putOAuthCode(code: Insertable<OAuthCodeTable>): Promise<void>;
   /**
@@ -271,6 +289,7 @@ const uniqueIndexNames: Record<string, string> = {
   'users.pool_id,users.phone_key': 'users_phone',
   'users.pool_id,users.preferred_username_key': 'users_preferred',
   'groups.pool_id,groups.name': 'groups_pk',
+  'webauthn_credentials.pool_id,webauthn_credentials.credential_id': 'webauthn_credentials_pk',
 };
 
 /**
@@ -895,6 +914,48 @@ export class KyselyRepository implements Repository {
     for (let i = 0; i < rows.length; i += 200) {
       await this.db.insertInto('activity_rollups').values(rows.slice(i, i + 200)).onConflict((oc) => oc.doNothing()).execute();
     }
+  }
+
+  // ---- Passkeys ----
+  async addWebAuthnCredential(row: Insertable<WebAuthnCredentialTable>, maxPerUser: number) {
+    const full = new Error('full');
+    try {
+      return await this.unique(() => this.db.transaction().execute(async (tx) => {
+        // PostgreSQL: registrations of one user queue on the user's row, so their count is exact.
+        // SQLite: the insert comes first and takes the write lock for the whole transaction.
+        if (this.dialect === 'postgres') await tx.selectFrom('users').select('id').where('id', '=', row.user_id).forUpdate().execute();
+        await tx.insertInto('webauthn_credentials').values(row).execute();
+        const { n } = await tx.selectFrom('webauthn_credentials').select((eb) => eb.fn.countAll<number>().as('n')).where('user_id', '=', row.user_id).executeTakeFirstOrThrow();
+        if (Number(n) > maxPerUser) throw full;
+        return 'ok' as const;
+      }));
+    } catch (e) {
+      if (e === full) return 'full' as const;
+      if (e instanceof UniqueViolation) return 'exists' as const;
+      throw e;
+    }
+  }
+  getWebAuthnCredential(poolId: string, credentialId: string) {
+    return this.db.selectFrom('webauthn_credentials').selectAll().where('pool_id', '=', poolId).where('credential_id', '=', cursor(credentialId)).executeTakeFirst();
+  }
+  async listWebAuthnCredentials(userId: string, limit: number, after?: string) {
+    let q = this.db.selectFrom('webauthn_credentials').selectAll().where('user_id', '=', userId)
+      .orderBy('created_at').orderBy('credential_id').limit(limit + 1);
+    if (after) {
+      const at = Number(after.slice(0, after.indexOf(':'))) || 0, id = cursor(after.slice(after.indexOf(':') + 1));
+      q = q.where((eb) => eb.or([eb('created_at', '>', at), eb.and([eb('created_at', '=', at), eb('credential_id', '>', id)])]));
+    }
+    return page(await q.execute(), limit, (c) => `${c.created_at}:${c.credential_id}`);
+  }
+  async deleteWebAuthnCredential(poolId: string, userId: string, credentialId: string) {
+    const r = await this.db.deleteFrom('webauthn_credentials').where('pool_id', '=', poolId).where('credential_id', '=', cursor(credentialId))
+      .where('user_id', '=', userId).executeTakeFirst();
+    return Number(r.numDeletedRows) === 1;
+  }
+  async useWebAuthnCredential(poolId: string, credentialId: string, from: number, to: number, now: number) {
+    const r = await this.db.updateTable('webauthn_credentials').set({ counter: to, last_used_at: now })
+      .where('pool_id', '=', poolId).where('credential_id', '=', credentialId).where('counter', '=', from).executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
   }
 
   // ---- Hosted sign-in ----

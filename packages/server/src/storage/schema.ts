@@ -110,6 +110,12 @@ export interface DeviceTable {
   last_ip: string | null; last_auth_at: number | null; created_at: number; updated_at: number;
 }
 
+/** A registered passkey (WebAuthn credential). Ids and the COSE public key are base64url; transports JSON. */
+export interface WebAuthnCredentialTable {
+  pool_id: string; credential_id: string; user_id: string; public_key: string; counter: number; transports: string;
+  attachment: string | null; name: string; rp_id: string; aaguid: string; backed_up: number; created_at: number; last_used_at: number | null;
+}
+
 export interface Database {
   oauth_codes: OAuthCodeTable;
   sso_sessions: SsoSessionTable;
@@ -140,4 +146,5 @@ export interface Database {
   audit_log: AuditLogTable;
   activity_rollups: ActivityRollupTable;
   devices: DeviceTable;
+  webauthn_credentials: WebAuthnCredentialTable;
 }

@@ -3,11 +3,11 @@
 import crypto from 'node:crypto';
 import { InvalidParameterException, NotAuthorizedException } from '../../errors.js';
 import type { Ctx } from '../context.js';
-import type { LoadedClient, LoadedPool } from '../pools.js';
+import { lookupKey, type LoadedClient, type LoadedPool } from '../pools.js';
 import { parseUser, type User } from '../users.js';
 import { safeEqual } from '../secrets.js';
 import type { AuthenticationResult } from '../tokens.js';
-import type { ChallengeNameType } from '../../shapes.js';
+import type { AuthFactorType, ChallengeNameType } from '../../shapes.js';
 import type { OpenSession, SessionState } from '../sessions.js';
 import { postAuthentication, preTokenGeneration, type Strings, type TokenGenerationSource } from '../triggers/events.js';
 import { USER_ADMIN_SCOPE } from '../tokens.js';
@@ -79,8 +79,26 @@ export interface ChallengeModule<S extends SessionState = SessionState> {
 export interface FirstFactor {
   readonly name: string;
   /** The pool's AllowedFirstAuthFactors entry that enables it. */
-  readonly poolFactor: string;
+  readonly poolFactor: AuthFactorType;
+  /**
+   * Whether the user can sign in with it now (has a password, a verified email, a passkey...). For
+   * a login that names no user (`user` undefined), whether a stand-in for it would: stable per
+   * login, so asking again answers alike.
+   */
+  availableTo(sc: SignIn, user: User | undefined, login: string): Promise<boolean>;
+  /**
+   * Starts it. A user who cannot use it (or does not exist, where the client hides users) gets the
+   * same challenge, which nothing can answer.
+   */
   start(sc: SignIn, login: string, params: Responses): Promise<Outcome>;
+}
+
+/**
+ * A stand-in's coin for `what`, stable per pool and login: whether a user who does not exist "has"
+ * a factor, so that the answers about them vary as real users' do and repeat as a real user's would.
+ */
+export function standInHas(at: Place, login: string, what: string, percent: number): boolean {
+  return at.ctx.secrets.macBytes('user-auth-stand-in', at.pool.id, lookupKey(at.pool, login), what)[0] < (256 * percent) / 100;
 }
 
 export const wrongPassword = () => new NotAuthorizedException('Incorrect username or password.');

@@ -1,15 +1,15 @@
 // The sign-in state machine's entry points (ops/auth.ts calls them) and its registries: the
 // InitiateAuth flows, the challenges RespondToAuthChallenge answers, and USER_AUTH's first factors.
 // A new challenge is a new module plus one line below.
-import { InvalidParameterException } from '../../errors.js';
+import { InvalidParameterException, UserNotFoundException } from '../../errors.js';
 import type { Ctx } from '../context.js';
-import { hidesUsers, requireFlow, type LoadedClient, type LoadedPool } from '../pools.js';
+import { allowedFirstFactors, hidesUsers, requireFlow, type LoadedClient, type LoadedPool } from '../pools.js';
+import { findUser, type User } from '../users.js';
 import type { AuthenticationResult } from '../tokens.js';
-import { findUser } from '../users.js';
 import { preAuthentication, type Strings } from '../triggers/events.js';
 import {
-  answered, checkSecretHash, secretHash, hostedUserOf, openSession, proved, required, unavailableChallenge, HOSTED_FLOW, invalidSession,
-  type ChallengeAnswer, type ChallengeModule, type FirstFactor, type Outcome, type Place, type Responses, type SignIn,
+  answered, checkSecretHash, consumeSession, secretHash, hostedUserOf, openSession, proved, required, unavailableChallenge, HOSTED_FLOW, invalidSession,
+  type ChallengeAnswer, type ChallengeModule, type FirstFactor, type OpenSession, type Outcome, type Place, type Responses, type SignIn,
 } from './base.js';
 import { continueSignIn, startChosen } from './pipeline.js';
 import { passwordFactor, verifyPasswordFactor } from './password.js';
@@ -18,9 +18,9 @@ import { newPasswordRequired } from './new-password-required.js';
 import { selectChallenge, startSelectChallenge } from './select-challenge.js';
 import type { ChallengeNameType } from '../../shapes.js';
 import { proveBySignUpSession } from './sign-up-session.js';
-import type { User } from '../users.js';
+import { webAuthnChallenge, webAuthnFactor, type WebAuthnState } from './web-authn.js';
 import { refreshTokens as refresh } from './refresh.js';
-import { emailOtp, smsMfa } from './message-code.js';
+import { emailOtp, emailOtpFactor, smsMfa, smsOtp, smsOtpFactor } from './message-code.js';
 import { softwareTokenMfa } from './software-token-mfa.js';
 import { selectMfaType } from './select-mfa-type.js';
 import { mfaSetup } from './mfa-setup.js';
@@ -45,6 +45,8 @@ const challenges = new Map<string, ChallengeModule>([
   deviceSrpAuth,
   devicePasswordVerifier,
   customChallenge,
+  smsOtp,
+  webAuthnChallenge,
 ].map((m) => [m.name, m]));
 
 /** Challenges a flow may ask for by name (Outcome 'ask'), and how each starts. */
@@ -56,6 +58,9 @@ const starters = new Map<string, (sc: SignIn, login: string, params: Responses) 
 const firstFactors = new Map<string, FirstFactor>([
   passwordFactor,
   srpFactor,
+  emailOtpFactor,
+  smsOtpFactor,
+  webAuthnFactor,
 ].map((f) => [f.name, f]));
 
 interface FlowOptions { admin: boolean; session?: string; clientMetadata?: Strings }
@@ -77,16 +82,40 @@ const refreshFlow: Flow = async (sc, params) => {
   return answered({ ChallengeParameters: {}, AuthenticationResult: await refresh(sc, params.REFRESH_TOKEN, sc.clientMetadata) });
 };
 
-/** The first factors a pool allows with USER_AUTH. */
-function allowedFactors(pool: LoadedPool): string[] {
-  return pool.config.Policies?.SignInPolicy?.AllowedFirstAuthFactors ?? ['PASSWORD'];
+/** A first factor by name, if the pool allows it. */
+function allowedFactor(sc: SignIn, factor: string): FirstFactor {
+  const f = firstFactors.get(factor);
+  if (!f || !allowedFirstFactors(sc.pool).includes(f.poolFactor)) throw unavailableChallenge(factor);
+  return f;
 }
 
 /** A first factor chosen by name, if the pool allows it. */
 function startFirstFactor(sc: SignIn, factor: string, login: string, params: Responses): Promise<Outcome> {
-  const f = firstFactors.get(factor);
-  if (!f || !allowedFactors(sc.pool).includes(f.poolFactor)) throw unavailableChallenge(factor);
-  return f.start(sc, login, params);
+  return allowedFactor(sc, factor).start(sc, login, params);
+}
+
+/** The first factors the pool allows, in the order SELECT_CHALLENGE offers them (PASSWORD stands for both password forms). */
+function offeredFactors(pool: LoadedPool): ChallengeNameType[] {
+  const allowed = allowedFirstFactors(pool);
+  // The pool's first factors are challenge names too (CreateUserPool keeps SOFTWARE_TOKEN out of them).
+  return (allowed.includes('PASSWORD') ? ['PASSWORD', 'PASSWORD_SRP', ...allowed.filter((f) => f !== 'PASSWORD')] : allowed) as ChallengeNameType[];
+}
+
+/**
+ * What SELECT_CHALLENGE offers: the factors the pool allows that this user can use now. A login that
+ * names no user gets a stand-in's, stable per login; so does a user who can use none (an
+ * unconfirmed account without a password), as an empty list would tell them apart.
+ */
+async function availableFactors(sc: SignIn, user: User | undefined, login: string): Promise<ChallengeNameType[]> {
+  const pick = async (who: User | undefined) => {
+    const out: ChallengeNameType[] = [];
+    for (const name of offeredFactors(sc.pool)) if (await firstFactors.get(name)?.availableTo(sc, who, login)) out.push(name);
+    return out;
+  };
+  const mine = await pick(user);
+  if (mine.length) return mine;
+  const standIn = user ? await pick(undefined) : mine;
+  return standIn.length ? standIn : offeredFactors(sc.pool).slice(0, 1);
 }
 
 /** InitiateAuth's flows. */
@@ -110,10 +139,15 @@ const flows = new Map<string, Flow>([
     const login = params.USERNAME;
     await preAuthenticate(sc, login);
     if (opts.session) return proveBySignUpSession(sc, login, opts.session);
-    if (params.PREFERRED_CHALLENGE) return startFirstFactor(sc, params.PREFERRED_CHALLENGE, login, params);
-    const allowed = allowedFactors(sc.pool);
-    // The pool's first factors are challenge names too (CreateUserPool keeps SOFTWARE_TOKEN out of them).
-    const options = (allowed.includes('PASSWORD') ? ['PASSWORD', 'PASSWORD_SRP', ...allowed.filter((f) => f !== 'PASSWORD')] : allowed) as ChallengeNameType[];
+    const preferred = params.PREFERRED_CHALLENGE;
+    // The password factors carry their proof in this request and answer alike for any login.
+    if (preferred === 'PASSWORD' || preferred === 'PASSWORD_SRP') return startFirstFactor(sc, preferred, login, params);
+    if (preferred) allowedFactor(sc, preferred);
+    const user = await findUser(sc.ctx, sc.pool, login);
+    if (!user && !hidesUsers(sc.client)) throw new UserNotFoundException('User does not exist.');
+    const options = await availableFactors(sc, user, login);
+    // A preferred factor this user cannot use falls back to the choice of those they can.
+    if (preferred && (options as string[]).includes(preferred)) return startFirstFactor(sc, preferred, login, params);
     return answered(await startSelectChallenge(sc, login, options));
   }],
   ['CUSTOM_AUTH', async (sc, params) => {
@@ -169,16 +203,31 @@ export async function respondToChallenge(ctx: Ctx, pool: LoadedPool, client: Loa
   const s = !sessionToken && named?.sessionFromAnswer ? await named.sessionFromAnswer(at, responses) : await openSession(ctx, client, sessionToken);
   // A session of the hosted pages ends in a code there, and one of the API in tokens here: neither crosses over.
   if ((s.state.flow === HOSTED_FLOW) !== !!opts.hosted) throw invalidSession();
-  if (s.state.challenge !== challengeName) throw new InvalidParameterException(`Invalid challenge name ${challengeName}: the session expects ${s.state.challenge}`);
+  const instead = challengeName === 'SELECT_CHALLENGE' && s.state.challenge === 'WEB_AUTHN';
+  if (s.state.challenge !== challengeName && !instead) throw new InvalidParameterException(`Invalid challenge name ${challengeName}: the session expects ${s.state.challenge}`);
   if (client.secret) checkSecretHash(client, responses.USERNAME ?? '', responses.SECRET_HASH);
   if (!named) throw new InvalidParameterException(`Invalid challenge name ${challengeName}`);
   // The device the client names now, or the one it named earlier in this sign-in.
   const device = responses.DEVICE_KEY || s.state.device;
   const sc: SignIn = { ...at, flow: s.state.flow, ...(device ? { device } : {}), clientMetadata: opts.clientMetadata };
+  if (instead) return settle(sc, await chooseInstead(sc, s as OpenSession<WebAuthnState>, responses));
   const outcome = await named.answer(sc, s, responses);
   // CUSTOM_WITH_SRP: the password is one step of the custom sequence; DefineAuthChallenge says what follows.
   if (sc.flow === 'CUSTOM_AUTH' && named === passwordVerifier && outcome.kind === 'proved') return settle(sc, await afterPasswordVerifier(sc, outcome.user));
   return settle(sc, outcome);
+}
+
+/**
+ * A user whose passkey prompt failed may choose another first factor with the WEB_AUTHN session, as
+ * Amplify's confirmSignIn does: any factor they could choose now. The passkey challenge is spent.
+ */
+async function chooseInstead(sc: SignIn, s: OpenSession<WebAuthnState>, r: Responses): Promise<Outcome> {
+  required(r, 'ANSWER');
+  const { login } = s.state;
+  const options = await availableFactors(sc, await findUser(sc.ctx, sc.pool, login), login);
+  if (!(options as string[]).includes(r.ANSWER)) throw unavailableChallenge(r.ANSWER);
+  await consumeSession(sc.ctx, s);
+  return { kind: 'chose', factor: r.ANSWER, login, params: r };
 }
 
 /** REFRESH_TOKEN_AUTH and GetTokensFromRefreshToken. */
@@ -223,5 +272,5 @@ export async function hostedFirstFactor(ctx: Ctx, pool: LoadedPool, client: Load
 
 /** The first factors besides the password a pool lets users choose (for the pages' buttons). */
 export function otherFirstFactors(pool: LoadedPool): string[] {
-  return allowedFactors(pool).filter((f) => f !== 'PASSWORD' && firstFactors.has(f));
+  return allowedFirstFactors(pool).filter((f) => f !== 'PASSWORD' && firstFactors.has(f));
 }

@@ -10,7 +10,7 @@ import {
   CLOCK_SKEW_MS, answered, consumeSession, createSession, invalidSession, parseTimestamp, proved, required, sessionIdOf, userOf,
   type ChallengeAnswer, type ChallengeModule, type FirstFactor, type Place, type SessionState, type SignIn,
 } from './base.js';
-import { fakeSalt, fakeSrpUserId, fakeSub, fakeVerifier, resetRequired, settlePasswordCheck, settleUnknownLogin } from './password.js';
+import { fakeSalt, fakeSrpUserId, fakeSub, fakeVerifier, hasPassword, resetRequired, settlePasswordCheck, settleUnknownLogin } from './password.js';
 
 /** The session row only marks the attempt spent; the SRP state travels in the SECRET_BLOCK. */
 export interface PasswordVerifierState extends SessionState { challenge: 'PASSWORD_VERIFIER'; userId: string }
@@ -86,6 +86,7 @@ export async function startPasswordVerifier(sc: SignIn, login: string, srpA: str
 export const srpFactor: FirstFactor = {
   name: 'PASSWORD_SRP',
   poolFactor: 'PASSWORD',
+  availableTo: async (_sc, user) => hasPassword(user),
   async start(sc, login, params) {
     required(params, 'SRP_A');
     return answered(await startPasswordVerifier(sc, login, params.SRP_A));

@@ -7,7 +7,7 @@ import { findUser, type User } from '../users.js';
 import { burnPasswordCheck, passwordMatches } from '../passwords.js';
 import { recordAuthEvent } from '../events.js';
 import { recordDecoyEvent } from '../decoys.js';
-import { answerOtp, type OtpState } from '../otp.js';
+import { answerOtp, codeMismatch, type OtpState } from '../otp.js';
 import { migrateUser } from '../user-migration.js';
 import { proved, required, wrongPassword, type FirstFactor, type SignIn } from './base.js';
 
@@ -40,10 +40,14 @@ export async function verifyPasswordFactor(sc: SignIn, login: string, password: 
   return user;
 }
 
+/** Whether a user has a password to sign in with; a stand-in for a login naming nobody has one. */
+export const hasPassword = (user: User | undefined) => !user || !!user.password;
+
 /** USER_AUTH's PASSWORD: the password in the same request. */
 export const passwordFactor: FirstFactor = {
   name: 'PASSWORD',
   poolFactor: 'PASSWORD',
+  availableTo: async (_sc, user) => hasPassword(user),
   async start(sc, login, params) {
     required(params, 'PASSWORD');
     return proved(await verifyPasswordFactor(sc, login, params.PASSWORD), 'firstFactor');
@@ -91,6 +95,22 @@ export async function settleCodeCheck(ctx: Ctx, pool: LoadedPool, user: User, se
     throw e;
   }
   await ctx.repo.undoSignInAttempt(pool.id, user.id);
+}
+
+/**
+ * settleCodeCheck for a stand-in's code session (a login naming nobody, or a user who could not get
+ * such a code): counted under the login as an unknown login's password is, never right, and
+ * answered as a real session is (a wrong code, then a dead session).
+ */
+export async function settleStandInCode(ctx: Ctx, pool: LoadedPool, login: string, sessionId: string, otp: OtpState): Promise<never> {
+  const key = ctx.secrets.mac('login-failures', pool.id, lookupKey(pool, login));
+  await ctx.repo.claimLoginAttempt(key, ctx.now(), LOCK_SECONDS, UNKNOWN_LOGIN_TTL_MS);
+  try {
+    await answerOtp(ctx, sessionId, false, otp);
+  } finally {
+    await recordDecoyEvent(ctx, pool, login, 'SignIn', 'Fail');
+  }
+  throw codeMismatch(); // a wrong answer has thrown already
 }
 
 /**
