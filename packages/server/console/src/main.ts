@@ -12,6 +12,7 @@ import { groupsPage, groupPage } from './pages/groups.js';
 import { importsPage, importJobPage } from './pages/imports.js';
 import { activityPage } from './pages/activity.js';
 import { auditPage } from './pages/audit.js';
+import { accountPage } from './pages/account.js';
 
 export interface Life { onLeave(f: () => void): void; alive(): boolean }
 export type Page = (main: HTMLElement, params: string[], query: URLSearchParams, life: Life) => Promise<void>;
@@ -32,6 +33,7 @@ const routes: [RegExp, Page, string][] = [
   [/^\/pools\/([^/]+)\/imports\/([^/]+)$/, importJobPage, 'pools'],
   [/^\/pools\/([^/]+)\/activity$/, activityPage, 'pools'],
   [/^\/audit$/, auditPage, 'audit'],
+  [/^\/account$/, accountPage, 'account'],
 ];
 
 const main = () => document.getElementById('main')!;

@@ -44,10 +44,13 @@ export function operatorPoolInput(publicUrl: string): CreateUserPoolRequest {
   };
 }
 
-/** The console's app client: SRP and refresh only, short-lived access tokens, revocable sessions. */
+/**
+ * The console's app client: SRP, choice-based sign-in (passkeys, once the pool allows them) and
+ * refresh; short-lived access tokens, revocable sessions.
+ */
 export const CONSOLE_CLIENT_INPUT: Omit<CreateUserPoolClientRequest, 'UserPoolId'> = {
   ClientName: 'gatehouse-console',
-  ExplicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+  ExplicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_USER_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
   AccessTokenValidity: 10, IdTokenValidity: 10, RefreshTokenValidity: 8,
   TokenValidityUnits: { AccessToken: 'minutes', IdToken: 'minutes', RefreshToken: 'hours' },
   PreventUserExistenceErrors: 'ENABLED',

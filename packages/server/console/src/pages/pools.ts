@@ -154,15 +154,21 @@ export const poolSettingsPage: Page = async (main, [poolId]) => {
       choices({ label: 'Second factors offered', path: 'factors', name: 'mfaFactors', hint: 'Optional or required MFA needs at least one.',
         selected: [mfaConfig.SoftwareTokenMfaConfiguration?.Enabled ? 'TOTP' : '', mfaConfig.EmailMfaConfiguration ? 'EMAIL' : '', mfaConfig.SmsMfaConfiguration ? 'SMS' : ''].filter(Boolean),
         options: [['TOTP', 'Authenticator app (TOTP)'], ['EMAIL', 'Code by email'], ['SMS', 'Code by SMS']] }),
+      input({ label: 'Passkeys: relying party', path: 'webAuthnConfiguration.relyingPartyId', value: mfaConfig.WebAuthnConfiguration?.RelyingPartyId ?? '',
+        hint: 'The host name passkeys are bound to (the apps\' domain, e.g. example.com, or localhost); sign-in with them is a sign-in factor above.' }),
     ],
     onsubmit: async (f) => {
       const factors = checkedValues(f, 'mfaFactors');
+      const rpId = valueOf(f, 'webAuthnConfiguration.relyingPartyId').trim();
       await call('SetUserPoolMfaConfig', {
         UserPoolId: pool.Id, MfaConfiguration: valueOf(f, 'mfaConfiguration'),
         SoftwareTokenMfaConfiguration: { Enabled: factors.includes('TOTP') },
         EmailMfaConfiguration: factors.includes('EMAIL') ? (mfaConfig.EmailMfaConfiguration ?? {}) : undefined,
         // SMS goes through GATEHOUSE_SMS_WEBHOOK_URL; Cognito's model wants an SNS role, which is kept as it was.
         SmsMfaConfiguration: factors.includes('SMS') ? (mfaConfig.SmsMfaConfiguration ?? { SmsConfiguration: { SnsCallerArn: 'arn:aws:iam::000000000000:role/gatehouse-sms' } }) : undefined,
+        // Left out, the passkey settings stay as they are.
+        WebAuthnConfiguration: rpId && rpId !== mfaConfig.WebAuthnConfiguration?.RelyingPartyId
+          ? { RelyingPartyId: rpId, UserVerification: mfaConfig.WebAuthnConfiguration?.UserVerification ?? 'preferred' } : undefined,
       });
       go(poolHref(pool.Id) + '?saved=mfa');
     },

@@ -77,6 +77,20 @@ export const signInPage: Page = async (main, _params, query) => {
           input({ label: 'Code', path: 'code', autocomplete: 'one-time-code', inputmode: 'numeric', required: true }),
         ];
         break;
+      case 'CONTINUE_SIGN_IN_WITH_FIRST_FACTOR_SELECTION': {
+        const names: Record<string, string> = { PASSWORD: 'Password', PASSWORD_SRP: 'Password', WEB_AUTHN: 'Passkey', EMAIL_OTP: 'Code by email', SMS_OTP: 'Code by SMS' };
+        // PASSWORD and PASSWORD_SRP both ask for the password; SRP keeps it off the wire.
+        const offered = (s.availableChallenges ?? []).filter((c) => c !== 'PASSWORD' || !s.availableChallenges?.includes('PASSWORD_SRP'));
+        title = 'Choose how to sign in';
+        fields = [choices({ label: 'Sign in with', path: 'code', name: 'code', kind: 'radio', options: offered.map((c) => [c, names[c] ?? c]), selected: [offered[0] ?? ''] }) as never];
+        answer = (f) => valueOf(f, 'code');
+        break;
+      }
+      case 'CONFIRM_SIGN_IN_WITH_PASSWORD':
+        title = 'Enter your password';
+        fields = [input({ label: 'Password', path: 'password', type: 'password', autocomplete: 'current-password', required: true })];
+        answer = (f) => valueOf(f, 'password');
+        break;
       case 'CONTINUE_SIGN_IN_WITH_EMAIL_SETUP':
         title = 'Email for sign-in codes';
         fields = [input({ label: 'Email address', path: 'code', type: 'email', autocomplete: 'email', required: true })];
@@ -96,6 +110,26 @@ export const signInPage: Page = async (main, _params, query) => {
     main.querySelector<HTMLElement>('h1')?.focus();
   };
 
+  // A passkey needs only the email: choice-based sign-in (USER_AUTH) preferring WEB_AUTHN; a pool
+  // that offers no passkey to this user answers with the factors it does offer.
+  const passkey = h('button', { type: 'button', class: 'secondary' }, 'Sign in with a passkey');
+  passkey.addEventListener('click', async () => {
+    const f = passkey.closest('form')!;
+    const alert = f.querySelector<HTMLElement>('.form-alert')!;
+    alert.hidden = true;
+    passkey.disabled = true;
+    try {
+      await auth.signOut().catch(() => {});
+      await step(await auth.signIn({ username: valueOf(f, 'username').trim(), options: { authFlowType: 'USER_AUTH', preferredChallenge: 'WEB_AUTHN' } }));
+    } catch (e) {
+      alert.textContent = authError(e).message;
+      alert.hidden = false;
+      alert.focus();
+    } finally {
+      passkey.disabled = false;
+    }
+  });
+
   clear(main,
     heading('Sign in to the Gatehouse console'),
     message ? notice(message, 'info') : null,
@@ -112,5 +146,6 @@ export const signInPage: Page = async (main, _params, query) => {
         try { out = await auth.signIn({ username: valueOf(f, 'username').trim(), password: valueOf(f, 'password') }); } catch (e) { throw authError(e); }
         await step(out);
       },
+      extra: passkey,
     }));
 };
