@@ -20,6 +20,10 @@ const CLI: Operator = { sub: 'cli', login: 'gatehouse console add-operator (comm
 
 export async function addOperator(email: string): Promise<number> {
   const config = loadConfig();
+  if (!config.console) {
+    process.stderr.write('The console is off (GATEHOUSE_CONSOLE=off): there is no console to invite operators to.\n');
+    return 1;
+  }
   const log = domainLogger(createPino('warn', process.stderr));
   const repo = await openRepository({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const secrets = new Secrets(config.masterKey);

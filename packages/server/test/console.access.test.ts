@@ -234,5 +234,9 @@ test('GATEHOUSE_CONSOLE=off: no console, no system pool, and no bearer token rea
     assert.deepEqual(await operatorPools(off), []);
     const r = await consoleCall(off, token, 'ListUserPools', { MaxResults: 1 });
     assert.equal(r.type, 'InvalidSignatureException');
+    const cli = await runCli(off, ['console', 'add-operator', uniqueEmail('nobody')]);
+    assert.equal(cli.code, 1);
+    assert.match(cli.stderr, /GATEHOUSE_CONSOLE=off/);
+    assert.deepEqual(await operatorPools(off), []);
   } finally { await off.stop(); }
 });

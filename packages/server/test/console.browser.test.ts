@@ -13,7 +13,7 @@ import type { Browser, Page } from 'playwright-core';
 import { Amplify } from 'aws-amplify';
 import { signIn as amplifySignIn, signOut as amplifySignOut } from 'aws-amplify/auth';
 import {
-  AdminCreateUserCommand, AdminGetUserCommand, AdminSetUserPasswordCommand, DescribeUserPoolClientCommand, DescribeUserPoolCommand, GetUserPoolMfaConfigCommand,
+  AdminCreateUserCommand, AdminGetUserCommand, AdminListGroupsForUserCommand, AdminSetUserPasswordCommand, DescribeUserPoolClientCommand, DescribeUserPoolCommand, GetUserPoolMfaConfigCommand,
   ListUserPoolsCommand, SetUserPoolMfaConfigCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { TOTP, Secret } from 'otpauth';
@@ -68,7 +68,7 @@ async function checkPage(name: string) {
 
 /** The page's heading, once the router has put it there. */
 async function heading(text: string | RegExp) {
-  await page.getByRole('heading', { level: 1, name: text }).waitFor();
+  await page.getByRole('heading', { level: 1, name: text, exact: typeof text === 'string' }).waitFor();
 }
 
 test('an operator invited with the CLI signs in with SRP, choosing their own password', { skip }, async () => {
@@ -267,6 +267,33 @@ test('groups and the audit log of the console\'s actions', { skip }, async () =>
   await page.getByRole('button', { name: 'Create group' }).click();
   await page.locator('.field-error:not([hidden])', { hasText: /already exists/ }).waitFor();
   await checkPage('groups');
+  // A user joins the group from their page.
+  await page.getByRole('navigation', { name: 'User pool' }).getByRole('link', { name: 'Users' }).click();
+  await page.getByLabel('Value').fill(userEmail);
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByRole('cell', { name: userEmail }).waitFor();
+  await page.locator('#user-results tbody tr').first().getByRole('link').click();
+  await heading(`User ${userEmail}`);
+  await page.getByLabel('Group', { exact: true }).selectOption('admins');
+  await page.getByRole('button', { name: 'Add to group' }).click();
+  await page.getByRole('button', { name: 'Remove from admins' }).waitFor();
+  const { Groups } = await gh.admin.send(new AdminListGroupsForUserCommand({ UserPoolId: poolId, Username: userEmail }));
+  assert.deepEqual(Groups!.map((g) => g.GroupName), ['admins']);
+
+  // A pool is deleted only once its name is typed in the confirmation.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'User pools' }).click();
+  await page.getByRole('link', { name: 'Create user pool' }).click();
+  await page.getByLabel('Name', { exact: true }).fill('scratch');
+  await page.getByRole('button', { name: 'Create user pool' }).click();
+  await heading('scratch');
+  const scratch = decodeURIComponent(/#\/pools\/([^/?]+)/.exec(page.url())![1]);
+  await page.getByRole('button', { name: 'Delete user pool' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Delete scratch?' });
+  assert.equal(await dialog.getByRole('button', { name: 'Delete user pool' }).isDisabled(), true);
+  await dialog.getByLabel('Type scratch to confirm').fill('scratch');
+  await dialog.getByRole('button', { name: 'Delete user pool' }).click();
+  await heading('User pools');
+  await assert.rejects(gh.admin.send(new DescribeUserPoolCommand({ UserPoolId: scratch })), { name: 'ResourceNotFoundException' });
 
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit log' }).click();
   await heading('Audit log');
