@@ -5,7 +5,7 @@
  * cannot spend it twice), and every API that reads tokens waits for it first.
  */
 import type { Ctx } from './core.js';
-import { fail } from './errors.js';
+import { AuthError, fail } from './errors.js';
 import { assertNoLiveSession, signedIn } from './signin.js';
 import { emit, stateKey } from './core.js';
 
@@ -79,7 +79,13 @@ export function completeRedirect(ctx: Ctx, url?: string): Promise<boolean> {
     if (!state || !(q.has('code') || q.has('error') || q.has('access_token'))) return false;
     const raw = await ctx.storage.getItem(stateKey(ctx, 'oauthPending'));
     const pending = raw ? JSON.parse(raw) : undefined;
-    if (!pending || pending.state !== state) return false; // not ours, or already completed
+    if (!pending) return false; // not ours, or already completed
+    if (pending.state !== state) {
+      // An answer while our flow is under way, with a state we did not send: forged (login CSRF) or
+      // stale. Refused and reported; our own flow stays pending, its real answer may still come.
+      emit(ctx, 'signInWithRedirect_failure', { error: new AuthError({ name: 'OAuthSignInException', message: 'The OAuth response state does not match the one this client sent.' }) });
+      return false;
+    }
     await ctx.storage.removeItem(stateKey(ctx, 'oauthPending'));
     const loc = here();
     if (loc && !url) (globalThis as { history?: History }).history?.replaceState(null, '', pending.redirectUri);
@@ -95,7 +101,7 @@ export function completeRedirect(ctx: Ctx, url?: string): Promise<boolean> {
         tokens = await res.json();
       }
       if (tokens.error || !tokens.access_token) fail('OAuthSignInException', tokens.error_message ?? tokens.error ?? 'The token endpoint returned no tokens.');
-      const user = await signedIn(ctx, { AccessToken: tokens.access_token, IdToken: tokens.id_token, RefreshToken: tokens.refresh_token }, { authFlowType: 'SIGN_IN_WITH_REDIRECT' }, true);
+      const user = await signedIn(ctx, { AccessToken: tokens.access_token, IdToken: tokens.id_token, RefreshToken: tokens.refresh_token }, undefined, true); // Amplify keeps no sign-in details for a redirect
       emit(ctx, 'signInWithRedirect', user);
       if (pending.customState) emit(ctx, 'customOAuthState', pending.customState);
       return true;

@@ -109,9 +109,10 @@ async function drive(ctx: Ctx, r: AuthResponse, login: string, eph?: SrpEphemera
 const deviceName = () => (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent ?? 'Gatehouse client';
 
 /** Tokens arrived: keep them, confirm a new device (its failure never blocks the sign-in), announce it. */
-export async function signedIn(ctx: Ctx, result: CognitoResult, details: SignInDetails, oauth = false): Promise<AuthUser> {
+export async function signedIn(ctx: Ctx, result: CognitoResult, details: SignInDetails | undefined, oauth = false): Promise<AuthUser> {
   const previous = await loadTokens(ctx);
-  const stored = await saveTokens(ctx, result, details, previous && { ...previous, refresh: undefined, id: undefined }, oauth);
+  // A new sign-in: nothing of the previous one's tokens or details carries over.
+  const stored = await saveTokens(ctx, result, details, previous && { ...previous, refresh: undefined, id: undefined, details: undefined }, oauth);
   const nd = result.NewDeviceMetadata;
   if (nd?.DeviceKey && nd.DeviceGroupKey) {
     try {
@@ -238,7 +239,7 @@ export async function signIn(ctx: Ctx, input: SignInInput): Promise<SignInOutput
 }
 
 /** Errors after which the same challenge may be answered again; any other ends the attempt. */
-const RETRYABLE = /^(CodeMismatchException|InvalidPasswordException|InvalidParameterException|EnableSoftwareTokenMFAException|NetworkError|TooManyRequestsException|LimitExceededException|InternalErrorException|Empty.*|IncorrectMFAMethod|SignInException)$/;
+const RETRYABLE = /^(CodeMismatchException|InvalidPasswordException|InvalidParameterException|EnableSoftwareTokenMFAException|NetworkError|TooManyRequestsException|LimitExceededException|InternalErrorException|Empty.*|IncorrectMFAMethod|SignInException|Passkey.*|RelyingPartyMismatch|Unknown)$/;
 
 export async function confirmSignIn(ctx: Ctx, input: ConfirmSignInInput): Promise<SignInOutput> {
   const { challengeResponse: answer, options = {} } = input;

@@ -1,14 +1,20 @@
 // aws-amplify in a real browser (headless Chromium) against a Gatehouse serving HTTPS with a
 // certificate the test makes: signInWithRedirect() through the managed login page back to the app
 // with tokens, signOut() through /logout, and signInWithRedirect({ provider: { custom } }) through
-// an OpenID Connect provider and a SAML identity provider that the test starts.
+// an OpenID Connect provider and a SAML identity provider that the test starts, and a passkey sign-in on
+// the managed login page with a virtual authenticator (the DevTools Protocol's WebAuthn domain).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import https from 'node:https';
 import type { Browser } from 'playwright-core';
 import { appTokens, bundleAmplifyApp, CHROMIUM, launchChromium, serveApp, type App } from './support/browser.js';
 import { startGatehouse, selfSignedCertificate, type Gatehouse } from './support/harness.js';
-import { CreateIdentityProviderCommand, UpdateUserPoolClientCommand } from '@aws-sdk/client-cognito-identity-provider';
+import {
+  AdminInitiateAuthCommand, CognitoIdentityProviderClient, CompleteWebAuthnRegistrationCommand, CreateIdentityProviderCommand,
+  SetUserPoolMfaConfigCommand, StartWebAuthnRegistrationCommand, UpdateUserPoolClientCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { createPoolAndClient } from './support/harness.js';
 import { confirmedUser, oauthClient, oauthPool, PASSWORD } from './support/hosted.js';
 import { startOidcProvider, startSamlIdp, type Account } from './support/idps.js';
 
@@ -17,6 +23,8 @@ const skip = fs.existsSync(CHROMIUM) || process.env.CI ? false : `no Chromium at
 
 let gh: Gatehouse, app: App, browser: Browser, tls: ReturnType<typeof selfSignedCertificate>;
 let poolId: string, clientId: string;
+/** The pool and client the app is configured with, when a test wants another than the suite's. */
+let appPool: { poolId: string; clientId: string } | undefined;
 let oidcIdp: Awaited<ReturnType<typeof startOidcProvider>>, samlIdp: Awaited<ReturnType<typeof startSamlIdp>>;
 const accounts = new Map<string, Account>();
 
@@ -27,7 +35,7 @@ before(async () => {
   const ghPort = new URL(gh.url).port;
   const bundle = await bundleAmplifyApp();
   let appUrl = '';
-  app = await serveApp(bundle, () => ({ userPoolId: poolId, userPoolClientId: clientId, domain: `localhost:${ghPort}`, endpoint: `https://localhost:${ghPort}`, redirect: appUrl, scopes: ['openid', 'email', 'profile', 'aws.cognito.signin.user.admin'] }));
+  app = await serveApp(bundle, () => ({ userPoolId: appPool?.poolId ?? poolId, userPoolClientId: appPool?.clientId ?? clientId, domain: `localhost:${ghPort}`, endpoint: `https://localhost:${ghPort}`, redirect: appUrl, scopes: ['openid', 'email', 'profile', 'aws.cognito.signin.user.admin'] }));
   appUrl = app.url;
   ({ poolId, clientId } = await oauthPool(gh, { CallbackURLs: [appUrl], LogoutURLs: [appUrl] }));
   // The identity providers send the browser back to the address it used for Gatehouse.
@@ -134,3 +142,71 @@ test('Amplify signInWithRedirect({ provider: { custom } }) through a SAML identi
   assert.equal(id.identities[0].providerType, 'SAML');
   await context.close();
 });
+
+test('passkey on the managed login page: a user with a registered passkey signs in with the passkey button and comes back to the app with tokens', { skip }, async () => {
+  // A pool that allows passkeys, RP ID localhost: it covers the app (http://localhost) and the pages (https://localhost:<port>).
+  const ids = await createPoolAndClient(gh, { Policies: { SignInPolicy: { AllowedFirstAuthFactors: ['PASSWORD', 'WEB_AUTHN'] } } }, oauthClient({ CallbackURLs: [app.url], LogoutURLs: [app.url] }));
+  await gh.admin.send(new SetUserPoolMfaConfigCommand({ UserPoolId: ids.poolId, WebAuthnConfiguration: { RelyingPartyId: 'localhost', UserVerification: 'required' } }));
+  const email = await confirmedUser(gh, ids.poolId);
+  const signedIn = await gh.admin.send(new AdminInitiateAuthCommand({ UserPoolId: ids.poolId, ClientId: ids.clientId, AuthFlow: 'ADMIN_USER_PASSWORD_AUTH', AuthParameters: { USERNAME: email, PASSWORD } }));
+  const AccessToken = signedIn.AuthenticationResult!.AccessToken!;
+  const cip = new CognitoIdentityProviderClient({
+    endpoint: gh.url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1,
+    requestHandler: { httpsAgent: new https.Agent({ ca: fs.readFileSync(tls.cert) }) },
+  });
+  appPool = ids;
+  const context = await browser.newContext({ ignoreHTTPSErrors: true });
+  try {
+    const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    });
+    await page.goto(app.url);
+    await page.waitForFunction(() => !!(window as any).app);
+
+    // Registration through the API: StartWebAuthnRegistration's options, the browser's create(), CompleteWebAuthnRegistration.
+    const { CredentialCreationOptions } = await cip.send(new StartWebAuthnRegistrationCommand({ AccessToken }));
+    const credential = await page.evaluate(`(${CREATE_PASSKEY})(${JSON.stringify(CredentialCreationOptions)})`);
+    await cip.send(new CompleteWebAuthnRegistrationCommand({ AccessToken, Credential: credential as never }));
+    const { credentials: held } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+    assert.equal(held.length, 1);
+
+    // signInWithRedirect() to the managed login page, where the passkey button signs the user in.
+    await Promise.all([page.waitForURL(/\/login\?/), page.evaluate(() => { void (window as any).app.signIn(); })]);
+    await page.locator('#f-other-username').fill(email);
+    await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Sign in with a passkey' }).click()]);
+    await page.getByRole('button', { name: 'Use passkey' }).waitFor();
+    await Promise.all([
+      page.waitForURL((u) => u.href.startsWith(app.url), { timeout: 15000 }).catch(async (e) => {
+        throw new Error(`${(e as Error).message}; the page said: ${await page.locator('#passkey-status, [role=alert]').allTextContents().catch(() => [])}`);
+      }),
+      page.getByRole('button', { name: 'Use passkey' }).click(),
+    ]);
+    const tokens = await appTokens(page);
+    const id = JSON.parse(Buffer.from(tokens.id.split('.')[1], 'base64url').toString());
+    assert.equal(id.email, email);
+    assert.equal(id.aud, ids.clientId);
+    const { credentials: used } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+    assert.equal(used[0].signCount, held[0].signCount + 1, 'the authenticator signed once');
+  } finally {
+    appPool = undefined;
+    cip.destroy();
+    await context.close();
+  }
+});
+
+// The browser's create() with StartWebAuthnRegistration's options, its answer as JSON with base64url
+// fields (as Amplify sends it). A string, so that the test's transpiler adds nothing to it.
+const CREATE_PASSKEY = `async function (o) {
+  function b64u(b) { return btoa(String.fromCharCode.apply(null, new Uint8Array(b))).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, ''); }
+  function unb64u(s) { return Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), function (c) { return c.charCodeAt(0); }); }
+  var c = await navigator.credentials.create({ publicKey: Object.assign({}, o, {
+    challenge: unb64u(o.challenge), user: Object.assign({}, o.user, { id: unb64u(o.user.id) }),
+    excludeCredentials: (o.excludeCredentials || []).map(function (x) { return Object.assign({}, x, { id: unb64u(x.id) }); }),
+  }) });
+  var r = c.response;
+  return { id: c.id, rawId: b64u(c.rawId), type: c.type, clientExtensionResults: c.getClientExtensionResults(), authenticatorAttachment: c.authenticatorAttachment,
+    response: { clientDataJSON: b64u(r.clientDataJSON), attestationObject: b64u(r.attestationObject), transports: r.getTransports() } };
+}`;

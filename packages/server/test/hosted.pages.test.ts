@@ -9,7 +9,7 @@ import {
   SetUICustomizationCommand, UpdateResourceServerCommand, CreateUserPoolClientCommand, CreateUserPoolCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import {
-  AssociateSoftwareTokenCommand, InitiateAuthCommand, SetUserMFAPreferenceCommand, SetUserPoolMfaConfigCommand, VerifySoftwareTokenCommand,
+  AdminSetUserPasswordCommand, AssociateSoftwareTokenCommand, InitiateAuthCommand, SetUserMFAPreferenceCommand, SetUserPoolMfaConfigCommand, VerifySoftwareTokenCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { TOTP, Secret } from 'otpauth';
 import { MailCatcher, startGatehouse, uniqueEmail, userClient, type Gatehouse } from './support/harness.js';
@@ -202,4 +202,60 @@ test('MFA on the pages: after the password the sign-in asks for the authenticato
   const t = await token(gh.url, { grant_type: 'authorization_code', code: callbackParams(done.location).code, client_id: clientId, redirect_uri: CALLBACK, code_verifier: challenge.verifier });
   assert.equal(jwtPayload(t.json.id_token).email, email);
   await gh.admin.send(new SetUserPoolMfaConfigCommand({ UserPoolId: poolId, MfaConfiguration: 'OFF' }));
+});
+
+test('MFA setup on the pages: required MFA offers an authenticator app and email; the app is set up with its secret and otpauth URI, a wrong code asks again, the right one signs in', async () => {
+  // A pool of plain usernames, so a user can lack an email address: then both TOTP and email setup are offered.
+  const { UserPool } = await gh.admin.send(new CreateUserPoolCommand({ PoolName: 'Setup Pool' }));
+  const setupPool = UserPool!.Id!;
+  await gh.admin.send(new SetUserPoolMfaConfigCommand({ UserPoolId: setupPool, MfaConfiguration: 'ON', SoftwareTokenMfaConfiguration: { Enabled: true }, EmailMfaConfiguration: {} }));
+  const { UserPoolClient } = await gh.admin.send(new CreateUserPoolClientCommand({ UserPoolId: setupPool, ClientName: 'web', ...oauthClient() } as never));
+  const setupClient = UserPoolClient!.ClientId!;
+  const username = `setup-${Date.now().toString(36)}`;
+  await gh.admin.send(new AdminCreateUserCommand({ UserPoolId: setupPool, Username: username, MessageAction: 'SUPPRESS' }));
+  await gh.admin.send(new AdminSetUserPasswordCommand({ UserPoolId: setupPool, Username: username, Password: PASSWORD, Permanent: true }));
+
+  const w = new Walker(gh.url);
+  const step = await signInOnPage(w, setupClient, username, PASSWORD, { code_challenge: challenge.challenge, code_challenge_method: 'S256' });
+  assert.equal(step.status, 200, step.text.slice(0, 400));
+  assert.match(step.text, /Set up multi-factor authentication/);
+  assert.match(step.text, /Set up an authenticator app/);
+  assert.match(step.text, /<input id="f-email" name="email" type="email"/, 'email setup is offered too');
+  const email = formOn(step.text, '/login/challenge');
+  assert.equal(email.fields.challenge, 'MFA_SETUP');
+
+  const associate = formOn(step.text, '/login/totp');
+  const shown = await w.post(associate.action, associate.fields);
+  assert.equal(shown.status, 200, shown.text.slice(0, 400));
+  const secret = /<code id="totp-secret">([A-Z2-7 ]+)<\/code>/.exec(shown.text)?.[1]?.replace(/ /g, '');
+  assert.ok(secret && secret.length >= 32, 'the secret is shown as text');
+  const uri = new URL(/<a id="totp-uri" href="([^"]+)"/.exec(shown.text)![1].replace(/&amp;/g, '&'));
+  assert.equal(uri.protocol, 'otpauth:');
+  assert.equal(uri.host, 'totp');
+  assert.equal(uri.searchParams.get('secret'), secret);
+  assert.equal(uri.searchParams.get('issuer'), 'Setup Pool');
+  assert.equal(decodeURIComponent(uri.pathname), `/Setup Pool:${username}`);
+  const totp = new TOTP({ secret: Secret.fromBase32(secret) });
+
+  const verify = formOn(shown.text, '/login/totp');
+  assert.notEqual(verify.fields.session, associate.fields.session, 'AssociateSoftwareToken gave the sign-in a new session');
+  const wrong = await w.post(verify.action, { ...verify.fields, code: '000000' });
+  assert.equal(wrong.status, 200);
+  assert.match(wrong.text, /role="alert"/);
+  assert.match(wrong.text, new RegExp(`<code id="totp-secret">${secret.slice(0, 4)} `), 'the secret is shown again');
+  const again = formOn(wrong.text, '/login/totp');
+  const done = await w.post(again.action, { ...again.fields, code: totp.generate() });
+  assert.equal(done.status, 302, done.text.slice(0, 400));
+  const t = await token(gh.url, { grant_type: 'authorization_code', code: callbackParams(done.location).code, client_id: setupClient, redirect_uri: CALLBACK, code_verifier: challenge.verifier });
+  assert.equal(t.status, 200, JSON.stringify(t.json));
+  assert.equal(jwtPayload(t.json.access_token).username, username);
+
+  // The app is enrolled: the next sign-in on the pages asks for its code.
+  const next = await signInOnPage(new Walker(gh.url), setupClient, username, PASSWORD, { code_challenge: challenge.challenge });
+  assert.equal(formOn(next.text, '/login/challenge').fields.challenge, 'SOFTWARE_TOKEN_MFA');
+  // The spent setup session finishes nothing twice.
+  const replay = await w.post(again.action, { ...again.fields, code: totp.generate() });
+  assert.equal(replay.status, 200);
+  assert.doesNotMatch(replay.headers.get('location') ?? '', /code=/);
+  assert.match(replay.text, /role="alert"/);
 });

@@ -33,3 +33,8 @@ export async function useTotpCode(ctx: Ctx, poolId: string, userId: string, secr
   const step = totpStep(secret, code, ctx.now());
   return step !== undefined && ctx.repo.claimTotpStep(poolId, userId, step);
 }
+
+/** The otpauth:// URI authenticator apps read (as a QR code or pasted): issuer and account label it. */
+export function totpUri(secret: string, issuer: string, account: string): string {
+  return new TOTP({ secret: Secret.fromBase32(secret), issuer, label: account, digits: 6, period: PERIOD_S, algorithm: 'SHA1' }).toString();
+}

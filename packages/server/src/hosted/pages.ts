@@ -10,6 +10,7 @@ import { isUsernameAttribute } from '../domain/pools.js';
 import { requiredAttributes } from '../domain/users.js';
 import { ssoUser } from '../domain/oauth.js';
 import { throttle } from '../domain/limits.js';
+import { totpUri } from '../domain/totp.js';
 import { hostedFirstFactor, hostedRespond, hostedSignIn, hostedSignInAfterSignUp, otherFirstFactors, type HostedStep } from '../domain/signin/index.js';
 import type { ChallengeAnswer } from '../domain/signin/index.js';
 import { cookiesOf, csrfHolds, csrfToken, formOf, pageHeaders, queryOf, type Params } from './http.js';
@@ -130,10 +131,21 @@ export function registerPages(app: FastifyInstance, ctx: Ctx, base: string) {
       const key = name === 'SELECT_MFA_TYPE' ? 'MFAS_CAN_CHOOSE' : 'MFAS_CAN_SETUP';
       const options: string[] = safeJson(p[key], []);
       const labels: Record<string, string> = { SMS_MFA: 'Text message', SOFTWARE_TOKEN_MFA: 'Authenticator app', EMAIL_OTP: 'Email' };
-      if (name === 'MFA_SETUP' && options.includes('EMAIL_OTP')) {
-        return render(reply, page('Set up sign-in codes by email', form({ action, csrf, hidden, submit: 'Send a code', fields: [{ name: 'email', label: 'Email address', type: 'email', autocomplete: 'email' }] }, error), look));
+      if (name === 'MFA_SETUP') {
+        // Each factor the user may set up here gets its own form: an authenticator app, email codes.
+        const totp = options.includes('SOFTWARE_TOKEN_MFA')
+          ? `<form method="post" action="${esc(url(flow, 'login/totp'))}">${hiddenInputs({ _csrf: csrf, session: a.Session, username, login })}<fieldset><legend>Authenticator app</legend>`
+            + `<p class="hint">Use an app such as an authenticator or password manager that makes 6-digit codes.</p><button type="submit" id="setup-totp">Set up an authenticator app</button></fieldset></form>`
+          : '';
+        const email = options.includes('EMAIL_OTP')
+          ? `<form method="post" action="${esc(action)}">${hiddenInputs({ _csrf: csrf, ...hidden })}<fieldset><legend>Codes by email</legend>`
+            + `<label for="f-email">Email address</label><input id="f-email" name="email" type="email" autocomplete="email" required${error ? ' aria-describedby="error-message" aria-invalid="true"' : ''}>`
+            + `<button type="submit" id="setup-email">Send a code</button></fieldset></form>`
+          : '';
+        const body = totp || email ? notice(error) + notice('Your account needs a second step to sign in. Set one up now.', 'info') + totp + email
+          : notice('Set up multi-factor authentication in the application before you sign in here.') + links([[url(flow, 'login'), 'Back to sign in']]);
+        return render(reply, page('Set up multi-factor authentication', body, look));
       }
-      if (name === 'MFA_SETUP') return render(reply, page('Set up multi-factor authentication', notice('Set up an authenticator app in the application before you sign in here.') + links([[url(flow, 'login'), 'Back to sign in']]), look));
       const radios = options.map((o, i) => `<div><input type="radio" id="mfa-${i}" name="answer" value="${esc(o)}"${i === 0 ? ' checked' : ''}><label for="mfa-${i}" style="display:inline">${esc(labels[o] ?? o)}</label></div>`).join('');
       return render(reply, page('Choose how to verify', notice(error) + `<form method="post" action="${esc(action)}">${hiddenInputs({ _csrf: csrf, ...hidden })}<fieldset><legend>Verification method</legend>${radios}</fieldset><button type="submit">Continue</button></form>`, look));
     }
@@ -200,6 +212,51 @@ export function registerPages(app: FastifyInstance, ctx: Ctx, base: string) {
         const params = safeJson<Record<string, string>>(f.params, {});
         return challengePage(req, reply, flow, look, { ChallengeName: name as ChallengeAnswer['ChallengeName'], Session: f.session, ChallengeParameters: params }, login, messageOf(e));
       }
+      return loginPage(reply, req, flow, look, { error: messageOf(e), username: login });
+    }
+  }));
+
+  /** The authenticator-app step of MFA_SETUP: its secret as text and as an otpauth:// URI, and a field for the first code. */
+  function totpPage(req: FastifyRequest, reply: FastifyReply, flow: Flow, look: Look, o: { session: string; username: string; login: string; secret?: string; error?: string }) {
+    const secret = o.secret && /^[A-Z2-7]{16,128}$/.test(o.secret) ? o.secret : undefined;
+    const uri = secret && totpUri(secret, flow.pool.name, o.login || o.username);
+    const body = (secret && uri ? `<p>Add this account to your authenticator app: open or paste the setup link, or type the key.</p>`
+      + `<dl><dt>Setup key</dt><dd><code id="totp-secret">${esc(secret.replace(/(.{4})/g, '$1 ').trim())}</code></dd>`
+      + `<dt>Setup link</dt><dd><a id="totp-uri" href="${esc(uri)}">${esc(uri)}</a></dd></dl>` : '')
+      + form({
+        action: url(flow, 'login/totp'), csrf: csrfToken(ctx, req, reply), submit: 'Verify and sign in',
+        hidden: { session: o.session, username: o.username, login: o.login, secret },
+        fields: [{ name: 'code', label: 'Code from your authenticator app', autocomplete: 'one-time-code', inputmode: 'numeric' }],
+      }, o.error);
+    return render(reply, page('Set up your authenticator app', body, look));
+  }
+
+  // MFA_SETUP with an authenticator app: AssociateSoftwareToken and VerifySoftwareToken with the
+  // sign-in's Session (the public operations, as the API flow calls them), then MFA_SETUP answered.
+  app.post(`${base}/login/totp`, (req: Req, reply) => withFlow(ctx, req, reply, async (flow, look) => {
+    const f = formOf(req).params;
+    const username = f.username ?? '';
+    const login = f.login ?? username;
+    try {
+      await throttle(userCtx(req), flow.client.id, ['signIn']);
+      if (f.code === undefined) {
+        const out = await callOperation(userCtx(req), 'AssociateSoftwareToken', { Session: f.session ?? '' }, info(req));
+        return totpPage(req, reply, flow, look, { session: out.Session, username, login, secret: out.SecretCode });
+      }
+      let verified: { Session: string };
+      try {
+        verified = await callOperation(userCtx(req), 'VerifySoftwareToken', { Session: f.session ?? '', UserCode: f.code.trim() }, info(req));
+      } catch (e) {
+        // A wrong or malformed code asks again with the same session (it allows 3 wrong codes); the
+        // secret shown again is the form's own, echoed: the server checks codes against the sealed one.
+        if (e instanceof CognitoError && ['EnableSoftwareTokenMFAException', 'CodeMismatchException', 'InvalidParameterException'].includes(e.name) && !/session/i.test(e.message)) {
+          return totpPage(req, reply, flow, look, { session: f.session ?? '', username, login, secret: f.secret, error: 'That code is not right. Enter the code your app shows now.' });
+        }
+        throw e;
+      }
+      return await stepDone(req, reply, flow, look, await hostedRespond(userCtx(req), flow.pool, flow.client, 'MFA_SETUP', { USERNAME: username }, verified.Session), login);
+    } catch (e) {
+      if (!(e instanceof CognitoError)) throw e;
       return loginPage(reply, req, flow, look, { error: messageOf(e), username: login });
     }
   }));
