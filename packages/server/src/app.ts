@@ -20,6 +20,8 @@ import { Metrics, clusterWorkerMetrics } from './metrics.js';
 import { CognitoError, InternalErrorException, RequestEntityTooLargeException, SerializationException, UnknownOperationException, ResourceNotFoundException } from './errors.js';
 import './ops/index.js';
 import { registerImportUpload } from './wire/import-upload.js';
+import { bearerToken, registerConsole } from './wire/console.js';
+import type { Operator } from './domain/operators.js';
 import { registerHosted } from './hosted/index.js';
 
 const TARGET_PREFIX = 'AWSCognitoIdentityProviderService.';
@@ -148,6 +150,9 @@ export async function buildApp(config: Config, logger: Pino = createPino(config.
   });
   registerHosted(app, ctx);
   registerImportUpload(app, ctx);
+  // The console, and its system pool of operators made now if this is the first start.
+  const consoleAccess = config.console ? registerConsole(app, ctx) : undefined;
+  if (consoleAccess) await consoleAccess.ids();
 
   // One debug line per request, with no request or response content: never codes, passwords or tokens.
   const debug = config.logLevel === 'debug';
@@ -164,25 +169,35 @@ export async function buildApp(config: Config, logger: Pino = createPino(config.
     // Only known operation names become metric labels, so callers cannot grow the metrics.
     const label = op ? name : 'unknown';
     let outcome = 'ok';
+    // An operator's call from the console (a bearer token in place of a signature), written to the audit log.
+    let operator: Operator | undefined;
+    let input: object = {};
     try {
       if (!op) throw new UnknownOperationException(name ? `Unknown operation ${name}` : 'Missing or malformed x-amz-target header');
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      if (op.signed) {
+      const token = op.signed && consoleAccess ? bearerToken(req) : undefined;
+      if (token !== undefined) {
+        operator = await consoleAccess!.operator(req, reply, token);
+        try { input = parseBody(body); } catch { /* answered below */ }
+      } else if (op.signed) {
         await verifySigV4({ method: req.method, url: req.raw.url ?? '/', headers: req.headers, body }, {
           service: 'cognito-idp',
           lookupSecret: (id) => (id === config.admin.accessKeyId ? config.admin.secretAccessKey : undefined),
         });
       }
-      const input = model.readInput(name, parseBody(body)) as { ContextData?: { IpAddress?: string } };
+      input = model.readInput(name, parseBody(body)) as { ContextData?: { IpAddress?: string } };
+      if (operator) await consoleAccess!.refuseSelfHarm(name, input);
       const out = await op.handler({ ...ctx, ip: op.signed ? endUserIp(input) : req.ip }, input, { ip: req.ip, headers: req.headers });
       const drift = checkResponses ? model.checkOutput(name, out) : [];
       if (drift.length) {
         log.error('response drifts from the model', { op: name, drift });
         throw new InternalErrorException('Response does not match the model');
       }
+      if (operator) await consoleAccess!.audit(operator, name, input, out, outcome, req.ip);
       return reply.header('content-type', 'application/x-amz-json-1.1').send(JSON.stringify(out));
     } catch (e) {
       outcome = e instanceof CognitoError ? e.name : 'InternalErrorException';
+      if (operator) await consoleAccess!.audit(operator, name, input, undefined, outcome, req.ip);
       throw e;
     } finally {
       const seconds = (performance.now() - started) / 1000;

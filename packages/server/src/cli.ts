@@ -29,6 +29,9 @@ if (cmd === 'start') {
   if (unreadable) process.stderr.write(`${unreadable} message(s) could not be opened: they were sealed under another master key (GATEHOUSE_MASTER_KEY or <data>/master.key).\n`);
   if (!rows.length) process.stdout.write('The outbox is empty.\n');
   await repo.close();
+} else if (cmd === 'console' && args[0] === 'add-operator' && args[1]) {
+  const { addOperator } = await import('./console-cli.js');
+  process.exitCode = await addOperator(args[1]);
 } else {
-  process.stdout.write('usage: gatehouse start | gatehouse outbox [--limit N]\n');
+  process.stdout.write('usage: gatehouse start | gatehouse outbox [--limit N] | gatehouse console add-operator <email>\n');
 }

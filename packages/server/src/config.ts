@@ -24,6 +24,8 @@ export interface Config {
   trustProxy: boolean | number | string;
   /** An API request's body must arrive within this long after its headers (slow-body attacks); uploads have their own. */
   bodyTimeoutMs: number;
+  /** The admin console at /console, its system pool of operators and their bearer-token access (GATEHOUSE_CONSOLE). */
+  console: boolean;
   /** GATEHOUSE_TLS_CERT / GATEHOUSE_TLS_KEY: PEM certificate chain and key; the server speaks HTTPS when set. */
   tls?: { cert: Buffer; key: Buffer };
   /**
@@ -92,6 +94,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     limits: loadLimits(get),
     trustProxy: parseTrustProxy(get('GATEHOUSE_TRUST_PROXY')),
     bodyTimeoutMs: positiveInteger('GATEHOUSE_BODY_TIMEOUT_MS', get('GATEHOUSE_BODY_TIMEOUT_MS'), 10_000),
+    console: onOff('GATEHOUSE_CONSOLE', get('GATEHOUSE_CONSOLE'), true),
     tls,
     triggers: { dir: get('GATEHOUSE_TRIGGERS_DIR') ? path.resolve(get('GATEHOUSE_TRIGGERS_DIR')!) : undefined, arns: parseTriggerMap(get('GATEHOUSE_TRIGGERS')) },
   };
@@ -130,6 +133,13 @@ function parseLogLevel(v: string | undefined): string {
   if (v === undefined || v === '') return 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(v)) throw new Error(`GATEHOUSE_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, not '${v}'`);
   return v;
+}
+
+function onOff(name: string, v: string | undefined, fallback: boolean): boolean {
+  if (v === undefined || v === '') return fallback;
+  if (v === 'on') return true;
+  if (v === 'off') return false;
+  throw new Error(`${name} must be on or off, not '${v}'`);
 }
 
 function positiveInteger(name: string, v: string | undefined, fallback: number): number {

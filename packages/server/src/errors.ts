@@ -53,6 +53,8 @@ export const WebAuthnOriginNotAllowedException = kind('WebAuthnOriginNotAllowedE
 export const WebAuthnRelyingPartyMismatchException = kind('WebAuthnRelyingPartyMismatchException');
 export const WebAuthnCredentialNotSupportedException = kind('WebAuthnCredentialNotSupportedException');
 export const ConcurrentModificationException = kind('ConcurrentModificationException');
+/** A console request whose caller is not an operator, or that did not come from the console (AWS's name for a refused authorization). */
+export const AccessDeniedException = kind('AccessDeniedException', 403);
 // Wire-level errors (AWS JSON protocol).
 export const SerializationException = kind('SerializationException');
 export const UnknownOperationException = kind('UnknownOperationException');

@@ -73,6 +73,16 @@ test('DescribeUserPool\'s user count reads an index alone, not the users\' rows'
   assert.match(plan, /^SEARCH users USING COVERING INDEX \w+ \(pool_id=\?\)$/, plan);
 }));
 
+test('the console\'s activity counts read the covering index alone, not the events\' rows', () => withRecordedStore(async ({ repo, file, seen }) => {
+  seen.length = 0;
+  await repo.countActivity('local_pool', 0, 3600_000, 60_000);
+  await repo.listActivityRollups('local_pool', 900_000, 0, 4);
+  assert.equal(seen.length, 2);
+  const plan = (text: string) => (file.prepare('explain query plan ' + text).all(...Array.from(text.matchAll(/\?/g), () => 'x')) as { detail: string }[]).map((r) => r.detail).join('\n');
+  assert.match(plan(seen[0]), /^SEARCH auth_events USING COVERING INDEX auth_events_activity \(pool_id=\? AND created_at>\? AND created_at<\?\)/, plan(seen[0]));
+  assert.match(plan(seen[1]), /^SEARCH activity_rollups USING INDEX sqlite_autoindex_activity_rollups_1 \(pool_id=\? AND width_ms=\? AND bucket>\? AND bucket<\?\)$/, plan(seen[1]));
+}));
+
 test('passkey lookups (by credential at sign-in, by user for options and listings) use their index keys', () => withRecordedStore(async ({ repo, file, seen }) => {
   seen.length = 0;
   await repo.getWebAuthnCredential('local_pool', 'credential-id');

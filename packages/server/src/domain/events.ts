@@ -13,16 +13,17 @@ export const AUTH_EVENTS_KEPT = 100;
 export const AUTH_EVENTS_SLACK = 20;
 
 /**
- * Records an event for the user; `password` is how the password check went, when there was one.
+ * Records an event for the user; `password` is how the password check went, when there was one;
+ * `detail` marks a failure that found the account locked or locked it (counted by the activity charts).
  * The address is the request's (for signed calls, the end user's from ContextData). Never fails
  * the operation: a lost event is logged instead.
  */
-export async function recordAuthEvent(ctx: Ctx, user: { id: string; pool_id: string }, kind: AuthEventKind, response: AuthEventResponse, password?: 'Success' | 'Failure') {
+export async function recordAuthEvent(ctx: Ctx, user: { id: string; pool_id: string }, kind: AuthEventKind, response: AuthEventResponse, password?: 'Success' | 'Failure', detail?: 'lockout') {
   try {
     await ctx.repo.addAuthEvent({
       id: crypto.randomUUID(), pool_id: user.pool_id, user_id: user.id, event_type: kind, response,
       challenges: password ? JSON.stringify([{ ChallengeName: 'Password', ChallengeResponse: password }]) : '[]',
-      ip: ctx.ip ?? null, created_at: ctx.now(),
+      ip: ctx.ip ?? null, detail: detail ?? null, created_at: ctx.now(),
     }, AUTH_EVENTS_KEPT, AUTH_EVENTS_SLACK);
   } catch (e) {
     ctx.log.warn('auth event not recorded', { kind, error: String((e as Error)?.message ?? e) });

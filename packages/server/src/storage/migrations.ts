@@ -278,6 +278,29 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
       }
     },
   },
+  '0017_console': {
+    // The admin console: server-wide settings (its system pool), the operators' audit log, and the
+    // per-pool activity charts, which count a pool's auth events by time from one covering index
+    // and keep the counts of closed quarter-hours.
+    async up(db: Kysely<any>) {
+      const ms = 'bigint' as const;
+      const req = (c: any) => c.notNull();
+      await db.schema.createTable('settings').addColumn('key', 'text', (c) => c.primaryKey()).addColumn('value', 'text', req)
+        .addColumn('updated_at', ms, req).execute();
+      await db.schema.createTable('audit_log').addColumn('id', 'text', (c) => c.primaryKey()).addColumn('at', ms, req)
+        .addColumn('operator_sub', 'text', req).addColumn('operator', 'text', req).addColumn('operation', 'text', req).addColumn('kind', 'text', req)
+        .addColumn('pool_id', 'text').addColumn('target', 'text').addColumn('outcome', 'text', req).addColumn('ip', 'text').execute();
+      await db.schema.createIndex('audit_log_at').on('audit_log').columns(['at', 'id']).execute();
+      await db.schema.createIndex('audit_log_pool').on('audit_log').columns(['pool_id', 'at', 'id']).execute();
+      await db.schema.alterTable('auth_events').addColumn('detail', 'text').execute();
+      await db.schema.createIndex('auth_events_activity').on('auth_events').columns(['pool_id', 'created_at', 'event_type', 'response', 'detail']).execute();
+      // Counts of closed quarter-hours, written once by whichever process counts them first.
+      await db.schema.createTable('activity_rollups')
+        .addColumn('pool_id', 'text', (c) => c.notNull().references('pools.id').onDelete('cascade'))
+        .addColumn('width_ms', 'integer', req).addColumn('bucket', ms, req).addColumn('counts', 'text', req)
+        .addPrimaryKeyConstraint('activity_rollups_pk', ['pool_id', 'width_ms', 'bucket']).execute();
+    },
+  },
 });
 
 /** The names of all migrations, in order: what a fully migrated store has recorded. */

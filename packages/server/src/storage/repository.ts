@@ -1,7 +1,7 @@
 import { Kysely, sql, type RawBuilder, type Selectable, type Insertable, type Updateable } from 'kysely';
 import type { Database, PoolTable, ClientTable, UserTable, GroupTable, CodeTable, AuthSessionTable, RefreshTokenTable, OutboxTable, PoolKeyTable } from './schema.js';
 import type { ImportJobTable, ImportChunkTable } from './schema.js';
-import type { AuthEventTable, DecoyTable, DeviceTable, WebAuthnCredentialTable } from './schema.js';
+import type { AuthEventTable, DecoyTable, DeviceTable, WebAuthnCredentialTable, AuditLogTable, ActivityRollupTable } from './schema.js';
 import type { OAuthCodeTable, SsoSessionTable, ResourceServerTable, UiCustomizationTable, PoolDomainTable, IdentityProviderTable, UserIdentityTable } from './schema.js';
 export type OAuthCode = Selectable<OAuthCodeTable>;
 export type SsoSession = Selectable<SsoSessionTable>;
@@ -12,6 +12,11 @@ export type IdentityProvider = Selectable<IdentityProviderTable>;
 export type UserIdentity = Selectable<UserIdentityTable>;
 export type AuthEvent = Selectable<AuthEventTable>;
 export type Device = Selectable<DeviceTable>;
+export type AuditEntry = Selectable<AuditLogTable>;
+/** Rows created with a setting (the console's system pool, its key, app client and operators group). */
+export interface SettingRows { pool?: Insertable<PoolTable>; key?: Insertable<PoolKeyTable>; client?: Insertable<ClientTable>; group?: Insertable<GroupTable> }
+/** Auth events of a pool counted per time bucket (epoch ms / bucketMs) and kind, for the activity charts. */
+export interface ActivityCount { bucket: number; event_type: string; response: string; detail: string | null; n: number }
 
 export type Pool = Selectable<PoolTable>;
 export type Client = Selectable<ClientTable>;
@@ -63,10 +68,10 @@ export interface Repository {
   countUsers(poolId: string): Promise<number>;
   /**
    * Counts a sign-in attempt before its password is compared, unless the user is locked, in one
-   * conditional statement: false when locked (nothing counted). The count that reaches
-   * lockSeconds[n - 1] > 0 locks at once (the last entry holds beyond); a success clears it.
+   * conditional statement: the count with this attempt, or false when locked (nothing counted).
+   * The count that reaches lockSeconds[n - 1] > 0 locks at once (the last entry holds beyond); a success clears it.
    */
-  claimSignInAttempt(poolId: string, id: string, now: number, lockSeconds: readonly number[]): Promise<boolean>;
+  claimSignInAttempt(poolId: string, id: string, now: number, lockSeconds: readonly number[]): Promise<number | false>;
   /** Takes back a counted attempt that succeeded (and lifts a lock it set); the sign-in goes on to its next step. */
   undoSignInAttempt(poolId: string, id: string): Promise<void>;
   /** A sign-in completed: the failure count starts again (no write when there is nothing to clear). */
@@ -199,6 +204,27 @@ export interface Repository {
   addAuthEvent(event: Insertable<AuthEventTable>, keep: number, slack: number): Promise<void>;
   /** A user's auth events, newest first; `after` is the `next` of the page before (`<created_at>:<id>`). */
   listAuthEvents(userId: string, limit: number, keep: number, after?: string): Promise<Page<AuthEvent>>;
+
+  // ---- The admin console (domain/operators.ts, domain/activity.ts) ----
+  getSetting(key: string): Promise<string | undefined>;
+  /**
+   * Writes a setting and creates `rows` (a pool with its key, an app client, a group) in one
+   * transaction: a new setting only if none exists (`ifValue` undefined), else only while it still
+   * holds `ifValue`. False, with nothing written, when another process got there first.
+   */
+  writeSetting(key: string, value: string, ifValue: string | undefined, rows: SettingRows): Promise<boolean>;
+  addAudit(entry: Insertable<AuditLogTable>): Promise<void>;
+  /** Audit entries, newest first, of one pool or all, writes only or all; `before` is the `next` of the page before. */
+  listAudit(opts: { poolId?: string; writesOnly?: boolean }, limit: number, before?: string): Promise<Page<AuditEntry>>;
+  /**
+   * A pool's auth events from `from` (inclusive) to `to` (exclusive), counted per bucket of
+   * `bucketMs` (a whole number of milliseconds; buckets are created_at / bucketMs) and per kind.
+   */
+  countActivity(poolId: string, from: number, to: number, bucketMs: number): Promise<ActivityCount[]>;
+  /** Stored counts of a pool's closed buckets of `widthMs`, from bucket `from` up to (not including) `to`. */
+  listActivityRollups(poolId: string, widthMs: number, from: number, to: number): Promise<{ bucket: number; counts: string }[]>;
+  /** Stores counts of closed buckets; a bucket already stored (by another process) is left as it is. */
+  putActivityRollups(rows: Insertable<ActivityRollupTable>[]): Promise<void>;
 
   // ---- Passkeys (domain/webauthn.ts) ----
   /**
@@ -431,7 +457,7 @@ export class KyselyRepository implements Repository {
     const row = await this.db.updateTable('users')
       .set({ failed_attempts: sql`failed_attempts + 1`, locked_until: lockAfter(sql.ref('failed_attempts'), now, lockSeconds) })
       .where('pool_id', '=', poolId).where('id', '=', id).where('locked_until', '<=', now).returning('failed_attempts').executeTakeFirst();
-    return !!row;
+    return row ? Number(row.failed_attempts) : false;
   }
   async undoSignInAttempt(poolId: string, id: string) {
     await this.db.updateTable('users').set({ failed_attempts: sql`case when failed_attempts > 0 then failed_attempts - 1 else 0 end`, locked_until: 0 })
@@ -832,6 +858,65 @@ export class KyselyRepository implements Repository {
     return page(await q.execute(), limit, (e) => `${e.created_at}:${e.id}`);
   }
 
+  // ---- The admin console ----
+  async getSetting(key: string) {
+    return (await this.db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst())?.value;
+  }
+  async writeSetting(key: string, value: string, ifValue: string | undefined, rows: SettingRows) {
+    const lost = new Error('setting taken');
+    const now = Date.now();
+    try {
+      await this.db.transaction().execute(async (tx) => {
+        // The setting first: of processes starting together, the one whose write lands writes the rest.
+        const won = ifValue === undefined
+          ? await tx.insertInto('settings').values({ key, value, updated_at: now }).onConflict((oc) => oc.doNothing()).returning('key').executeTakeFirst()
+          : await tx.updateTable('settings').set({ value, updated_at: now }).where('key', '=', key).where('value', '=', ifValue).returning('key').executeTakeFirst();
+        if (!won) throw lost;
+        if (rows.pool) await tx.insertInto('pools').values(rows.pool).execute();
+        if (rows.key) await tx.insertInto('pool_keys').values(rows.key).execute();
+        if (rows.client) await tx.insertInto('clients').values(rows.client).execute();
+        if (rows.group) await tx.insertInto('groups').values(rows.group).execute();
+      });
+      return true;
+    } catch (e) {
+      if (e === lost) return false;
+      throw e;
+    }
+  }
+  async addAudit(entry: Insertable<AuditLogTable>) { await this.db.insertInto('audit_log').values(entry).execute(); }
+  async listAudit(opts: { poolId?: string; writesOnly?: boolean }, limit: number, before?: string) {
+    let q = this.db.selectFrom('audit_log').selectAll().orderBy('at', 'desc').orderBy('id', 'desc').limit(limit + 1);
+    if (opts.poolId !== undefined) q = q.where('pool_id', '=', opts.poolId);
+    if (opts.writesOnly) q = q.where('kind', '=', 'write');
+    if (before) {
+      const at = Number(before.slice(0, before.indexOf(':'))), id = before.slice(before.indexOf(':') + 1);
+      q = q.where((eb) => eb.or([eb('at', '<', at), eb.and([eb('at', '=', at), eb('id', '<', id)])]));
+    }
+    return page(await q.execute(), limit, (e) => `${e.at}:${e.id}`);
+  }
+  async countActivity(poolId: string, from: number, to: number, bucketMs: number) {
+    if (!Number.isSafeInteger(bucketMs) || bucketMs <= 0) throw new Error('bucketMs must be a positive whole number');
+    // The bucket width is a literal (a handful of fixed widths), so both stores divide integers and
+    // the statement text stays the same from call to call. Read from the covering index alone.
+    const bucket = sql<number>`created_at / ${sql.lit(bucketMs)}`;
+    const rows = await this.db.selectFrom('auth_events')
+      .select([bucket.as('bucket'), 'event_type', 'response', 'detail', (eb) => eb.fn.countAll<number | string>().as('n')])
+      .where('pool_id', '=', poolId).where('created_at', '>=', from).where('created_at', '<', to)
+      .groupBy([bucket, 'event_type', 'response', 'detail']).execute();
+    return rows.map((r) => ({ bucket: Number(r.bucket), event_type: r.event_type, response: r.response, detail: r.detail, n: Number(r.n) }));
+  }
+  async listActivityRollups(poolId: string, widthMs: number, from: number, to: number) {
+    const rows = await this.db.selectFrom('activity_rollups').select(['bucket', 'counts']).where('pool_id', '=', poolId).where('width_ms', '=', widthMs)
+      .where('bucket', '>=', from).where('bucket', '<', to).execute();
+    return rows.map((r) => ({ bucket: Number(r.bucket), counts: r.counts }));
+  }
+  async putActivityRollups(rows: Insertable<ActivityRollupTable>[]) {
+    for (let i = 0; i < rows.length; i += 200) {
+      await this.db.insertInto('activity_rollups').values(rows.slice(i, i + 200)).onConflict((oc) => oc.doNothing()).execute();
+    }
+  }
+
+  // ---- Passkeys ----
   async addWebAuthnCredential(row: Insertable<WebAuthnCredentialTable>, maxPerUser: number) {
     const full = new Error('full');
     try {

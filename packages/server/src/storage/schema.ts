@@ -63,7 +63,20 @@ export interface RateCounterTable { key: string; hits: number; expires_at: numbe
 /** One entry of a user's auth history (AdminListUserAuthEvents); challenges is JSON. */
 /** Failed sign-ins of a login that names no user (see users.failed_attempts for real ones). */
 export interface LoginFailureTable { key: string; failed_attempts: number; locked_until: number; expires_at: number }
-export interface AuthEventTable { id: string; pool_id: string; user_id: string; event_type: string; response: string; challenges: string; ip: string | null; created_at: number }
+/** detail: 'lockout' when the attempt found the account locked or locked it (the console's activity charts count these). */
+export interface AuthEventTable { id: string; pool_id: string; user_id: string; event_type: string; response: string; challenges: string; ip: string | null; detail: string | null; created_at: number }
+/** Server-wide settings (the console's system pool and app client), written once by whichever process gets there first. */
+/** A closed time bucket's activity counts (JSON, one number per series of domain/activity.ts); bucket is epoch ms / width_ms. */
+export interface ActivityRollupTable { pool_id: string; width_ms: number; bucket: number; counts: string }
+export interface SettingTable { key: string; value: string; updated_at: number }
+/**
+ * One operation an operator made from the console: who (sub and login), what, on which pool and
+ * target, how it ended (ok or the error's name), from where; `kind` is read or write.
+ */
+export interface AuditLogTable {
+  id: string; at: number; operator_sub: string; operator: string; operation: string; kind: string;
+  pool_id: string | null; target: string | null; outcome: string; ip: string | null;
+}
 
 /** One sign-in key of a user (username, email, phone or preferred_username), unique per pool across kinds. */
 export interface LoginKeyTable { pool_id: string; key: string; kind: string; user_id: string }
@@ -129,6 +142,9 @@ export interface Database {
   auth_events: AuthEventTable;
   login_failures: LoginFailureTable;
   login_keys: LoginKeyTable;
+  settings: SettingTable;
+  audit_log: AuditLogTable;
+  activity_rollups: ActivityRollupTable;
   devices: DeviceTable;
   webauthn_credentials: WebAuthnCredentialTable;
 }

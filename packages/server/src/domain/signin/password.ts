@@ -54,6 +54,9 @@ export const passwordFactor: FirstFactor = {
   },
 };
 
+/** Whether a failed attempt was refused while locked, or locks the account: a lockout, as the console's activity charts count them. */
+const locksOut = (counted: number | false) => counted === false || LOCK_SECONDS[Math.min(counted, LOCK_SECONDS.length) - 1] > 0;
+
 /**
  * How every password check of a user goes. The attempt is counted before anything is compared, by
  * one conditional statement that refuses while the user is locked, so guesses sent in parallel (to
@@ -64,10 +67,10 @@ export const passwordFactor: FirstFactor = {
 export async function settlePasswordCheck(ctx: Ctx, pool: LoadedPool, user: User, check: () => boolean, burn: () => void, event: 'SignIn' | 'PasswordChange') {
   const counted = await ctx.repo.claimSignInAttempt(pool.id, user.id, ctx.now(), LOCK_SECONDS);
   let ok = false;
-  if (counted) ok = check();
+  if (counted !== false) ok = check();
   else burn();
   if (!ok) {
-    await recordAuthEvent(ctx, user, event, 'Fail', 'Failure');
+    await recordAuthEvent(ctx, user, event, 'Fail', 'Failure', locksOut(counted) ? 'lockout' : undefined);
     throw wrongPassword();
   }
   // A password change is done here. A sign-in goes on (MFA may follow, whose wrong codes count too):
@@ -84,11 +87,11 @@ export async function settlePasswordCheck(ctx: Ctx, pool: LoadedPool, user: User
  */
 export async function settleCodeCheck(ctx: Ctx, pool: LoadedPool, user: User, sessionId: string, check: () => boolean | Promise<boolean>, otp?: OtpState) {
   const counted = await ctx.repo.claimSignInAttempt(pool.id, user.id, ctx.now(), LOCK_SECONDS);
-  const matched = counted && (await check());
+  const matched = counted !== false && (await check());
   try {
     await answerOtp(ctx, sessionId, matched, otp);
   } catch (e) {
-    await recordAuthEvent(ctx, user, 'SignIn', 'Fail', 'Success');
+    await recordAuthEvent(ctx, user, 'SignIn', 'Fail', 'Success', locksOut(counted) ? 'lockout' : undefined);
     throw e;
   }
   await ctx.repo.undoSignInAttempt(pool.id, user.id);
