@@ -9,7 +9,7 @@ import {
 } from 'aws-amplify/auth';
 import { TOTP, Secret } from 'otpauth';
 import { AdminCreateUserCommand, AdminSetUserPasswordCommand, SetUserPoolMfaConfigCommand, UpdateUserPoolCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { MailCatcher, startGatehouse, createPoolAndClient, unrefLongClientTimers, type Gatehouse } from './support/harness.js';
+import { MailCatcher, startGatehouse, createPoolAndClient, unrefLongClientTimers, type Gatehouse, errorOf } from './support/harness.js';
 import { SmsCatcher } from './support/sms.js';
 
 unrefLongClientTimers();
@@ -53,11 +53,6 @@ async function user(poolId: string, attrs: Record<string, string> = {}) {
   }));
   await gh.admin.send(new AdminSetUserPasswordCommand({ UserPoolId: poolId, Username: username, Password: PASSWORD, Permanent: true }));
   return username;
-}
-
-async function errorOf(p: Promise<unknown>): Promise<Error & { name: string }> {
-  try { await p; } catch (e) { return e as Error & { name: string }; }
-  assert.fail('expected an error');
 }
 
 /** Signs in (no MFA yet) and enrols TOTP as an app does: setUpTOTP, verifyTOTPSetup, updateMFAPreference. */

@@ -7,7 +7,7 @@ import {
   updateUserAttributes, updatePassword, resetPassword, confirmResetPassword, confirmUserAttribute,
 } from 'aws-amplify/auth';
 import { AdminCreateUserCommand, AdminResetUserPasswordCommand, CreateUserPoolClientCommand, AdminAddUserToGroupCommand, CreateGroupCommand, AdminGetUserCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { MailCatcher, startGatehouse, createPoolAndClient, uniqueEmail, rawCall, unrefLongClientTimers, AUTO_SIGN_IN_DEBOUNCE_MS, type Gatehouse } from './support/harness.js';
+import { MailCatcher, startGatehouse, createPoolAndClient, uniqueEmail, rawCall, unrefLongClientTimers, AUTO_SIGN_IN_DEBOUNCE_MS, type Gatehouse, errorOf } from './support/harness.js';
 
 unrefLongClientTimers();
 
@@ -30,11 +30,6 @@ async function confirmedUser(password = PASSWORD) {
   await signUp({ username: email, password, options: { userAttributes: { email } } });
   await confirmSignUp({ username: email, confirmationCode: await mail.code(email, since) });
   return email;
-}
-
-async function errorOf(p: Promise<unknown>): Promise<Error & { name: string }> {
-  try { await p; } catch (e) { return e as Error & { name: string }; }
-  assert.fail('expected an error');
 }
 
 test('default signIn uses SRP and yields Cognito-shaped tokens', async () => {

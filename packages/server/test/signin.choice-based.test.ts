@@ -10,8 +10,7 @@ import {
   SetUserPoolMfaConfigCommand, UpdateUserPoolCommand, type CognitoIdentityProviderClient,
 } from '@aws-sdk/client-cognito-identity-provider';
 import {
-  MailCatcher, startGatehouse, createPoolAndClient, uniqueEmail, unrefLongClientTimers, userClient, AUTO_SIGN_IN_DEBOUNCE_MS, type Gatehouse,
-} from './support/harness.js';
+  MailCatcher, startGatehouse, createPoolAndClient, uniqueEmail, unrefLongClientTimers, userClient, AUTO_SIGN_IN_DEBOUNCE_MS, type Gatehouse, errorOf } from './support/harness.js';
 import { SmsCatcher } from './support/sms.js';
 
 unrefLongClientTimers();
@@ -47,11 +46,6 @@ async function confirmedUser(password: string | undefined = PASSWORD) {
   await signUp({ username: email, password, options: { userAttributes: { email } } });
   await confirmSignUp({ username: email, confirmationCode: await mail.code(email, since) });
   return email;
-}
-
-async function errorOf(p: Promise<unknown>): Promise<Error & { name: string }> {
-  try { await p; } catch (e) { return e as Error & { name: string }; }
-  assert.fail('expected an error');
 }
 
 test('first-factor selection offers only what the user can use, then EMAIL_OTP signs in with the mailed code', async () => {

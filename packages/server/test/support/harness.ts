@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -296,4 +297,10 @@ export async function refusal(p: Promise<unknown>): Promise<string> {
     return `${(e as Error).name}: ${(e as Error).message}`;
   }
   return 'no error';
+}
+
+/** The error a call was refused with; fails the test when the call succeeds. */
+export async function errorOf(p: Promise<unknown>): Promise<Error & { name: string }> {
+  try { await p; } catch (e) { return e as Error & { name: string }; }
+  assert.fail('expected an error');
 }
