@@ -59,16 +59,20 @@ async function nameOf(p: Promise<unknown>): Promise<string> {
 
 const wrongCode = (right: string) => String((Number(right) + 1) % 1_000_000).padStart(6, '0');
 
-/** A user with TOTP enrolled and preferred (through the API, as an app would), and their authenticator. */
-async function totpUser(poolId: string, clientId: string) {
+/** A user with an email address, signed in through email MFA, the one factor they can use yet. */
+async function emailUserSignedIn(poolId: string, clientId: string) {
   const email = `t${process.pid}x${n}@example.com`;
   const username = await user(poolId, { email });
-  // The first sign-in meets email MFA, the one factor the user can use yet; then they enrol TOTP.
   const since = Date.now();
   const first = await signIn(clientId, username);
   assert.equal(first.ChallengeName, 'EMAIL_OTP');
   const done = await answer(clientId, 'EMAIL_OTP', first.Session, { USERNAME: username, EMAIL_OTP_CODE: await mail.code(email, since) });
-  const AccessToken = done.AuthenticationResult!.AccessToken!;
+  return { username, AccessToken: done.AuthenticationResult!.AccessToken! };
+}
+
+/** A user with TOTP enrolled and preferred (through the API, as an app would), and their authenticator. */
+async function totpUser(poolId: string, clientId: string) {
+  const { username, AccessToken } = await emailUserSignedIn(poolId, clientId);
   const { SecretCode } = await cip.send(new AssociateSoftwareTokenCommand({ AccessToken }));
   const totp = new TOTP({ secret: Secret.fromBase32(SecretCode!) });
   // Verified with the code of the step before, so that this step's code is still unspent.
@@ -142,6 +146,24 @@ test('replayed TOTP code: a code that signed in once is refused at the next sign
   assert.deepEqual(outcomes.sort(), ['CodeMismatchException', 'CodeMismatchException', 'ok']);
   // An older step's code is refused too, once a later one was spent.
   assert.equal(await nameOf(answer(clientId, 'SOFTWARE_TOKEN_MFA', again.Session, { USERNAME: username, SOFTWARE_TOKEN_MFA_CODE: totp.generate({ timestamp: Date.now() - 30_000 }) })), 'CodeMismatchException');
+});
+
+test('TOTP enrolment brute force: a signed-in user gets 5 guesses per associated secret, racing or not, then only a new secret', async () => {
+  const { poolId, clientId } = await mfaPool();
+  const { AccessToken } = await emailUserSignedIn(poolId, clientId);
+  const verify = (UserCode: string) => nameOf(cip.send(new VerifySoftwareTokenCommand({ AccessToken, UserCode })));
+  const first = new TOTP({ secret: Secret.fromBase32((await cip.send(new AssociateSoftwareTokenCommand({ AccessToken }))).SecretCode!) });
+  // 20 wrong guesses at once: exactly 5 are compared (the right code would have been one of them).
+  const outcomes = await Promise.all(Array.from({ length: 20 }, () => verify(wrongCode(first.generate()))));
+  assert.deepEqual(outcomes, Array(20).fill('EnableSoftwareTokenMFAException'));
+  assert.equal(await verify(first.generate()), 'EnableSoftwareTokenMFAException', 'the right code after the cap');
+  const attempts = async () => (await queryDatabase<{ attempts: number }>(gh, "select attempts from codes where purpose = 'totp-enrolment' and pool_id = ?", [poolId])).map((r) => Number(r.attempts));
+  assert.deepEqual(await attempts(), [5], 'no guess is counted, or compared, past the fifth');
+  // A new secret starts a new count; its right code enrols after 4 wrong ones.
+  const second = new TOTP({ secret: Secret.fromBase32((await cip.send(new AssociateSoftwareTokenCommand({ AccessToken }))).SecretCode!) });
+  for (let i = 0; i < 4; i++) assert.equal(await verify(wrongCode(second.generate())), 'EnableSoftwareTokenMFAException');
+  assert.equal(await verify(second.generate()), 'ok');
+  assert.deepEqual(await attempts(), [5], 'one count per user: the first secret\'s is gone');
 });
 
 test('TOTP secrets are sealed at rest: the stored user holds no secret in the clear', async () => {

@@ -38,3 +38,25 @@ export async function useTotpCode(ctx: Ctx, poolId: string, userId: string, secr
 export function totpUri(secret: string, issuer: string, account: string): string {
   return new TOTP({ secret: Secret.fromBase32(secret), issuer, label: account, digits: 6, period: PERIOD_S, algorithm: 'SHA1' }).toString();
 }
+
+/**
+ * Enrolment after sign-in (AssociateSoftwareToken with an AccessToken) has no sign-in session to
+ * count wrong codes on, so it gets a row of its own: each guess is counted before it is compared,
+ * and past the cap only a new AssociateSoftwareToken (a new secret) lets the user try again.
+ */
+const ENROLMENT = 'totp-enrolment';
+export const ENROLMENT_ATTEMPTS = 5;
+const ENROLMENT_TTL = 24 * 3600e3;
+
+export async function startTotpEnrolment(ctx: Ctx, poolId: string, userId: string): Promise<void> {
+  const now = ctx.now();
+  // The row carries the count; the code itself is checked against the sealed secret, so no HMAC.
+  await ctx.repo.putCode({ id: crypto.randomUUID(), pool_id: poolId, user_id: userId, purpose: ENROLMENT, code_hmac: '', attempts: 0, expires_at: now + ENROLMENT_TTL, consumed_at: null, created_at: now });
+}
+
+/** Counts one enrolment guess; false when the user has spent them all (or the enrolment is a day old). */
+export async function countTotpEnrolmentGuess(ctx: Ctx, userId: string): Promise<boolean> {
+  const now = ctx.now();
+  const live = await ctx.repo.getLiveCode(userId, ENROLMENT, now);
+  return !!live && (await ctx.repo.countAttempt(live.id, ENROLMENT_ATTEMPTS, now));
+}

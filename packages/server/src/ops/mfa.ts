@@ -6,7 +6,7 @@ import type { SMSMfaSettingsType, SoftwareTokenMfaSettingsType, EmailMfaSettings
 import { adminFindUser } from '../domain/users.js';
 import { applyMfaPreference, saveMfa, type FactorSetting, type MfaFactor } from '../domain/mfa.js';
 import { describeMfaConfig, setMfaConfig } from '../domain/mfa-config.js';
-import { newTotpSecret, openTotpSecret, sealTotpSecret, useTotpCode } from '../domain/totp.js';
+import { countTotpEnrolmentGuess, newTotpSecret, openTotpSecret, sealTotpSecret, startTotpEnrolment, useTotpCode } from '../domain/totp.js';
 import { parsePool } from '../domain/pools.js';
 import { associateInSession, verifyInSession } from '../domain/signin/index.js';
 import { authenticated, poolOf } from './common.js';
@@ -54,6 +54,7 @@ op('AssociateSoftwareToken', async (ctx, input) => {
   const { pool, user } = await authenticated(ctx, { AccessToken });
   // The secret waits, sealed, until VerifySoftwareToken proves the app has it; a verified one stays until then.
   const secret = newTotpSecret();
+  await startTotpEnrolment(ctx, pool.id, user.id);
   await saveMfa(ctx, pool, user, { ...user.mfa, pendingTotp: sealTotpSecret(ctx, pool.id, user.id, secret) });
   return { SecretCode: secret };
 });
@@ -64,6 +65,9 @@ op('VerifySoftwareToken', async (ctx, input) => {
   const { pool, user } = await authenticated(ctx, { AccessToken });
   const pending = user.mfa.pendingTotp;
   if (!pending) throw new SoftwareTokenMFANotFoundException('Software Token MFA has not been associated with this user (AssociateSoftwareToken).');
+  if (!(await countTotpEnrolmentGuess(ctx, user.id))) {
+    throw new EnableSoftwareTokenMFAException('Too many wrong codes for this secret; call AssociateSoftwareToken for a new one.');
+  }
   if (!(await useTotpCode(ctx, pool.id, user.id, openTotpSecret(ctx, pool.id, user.id, pending), input.UserCode))) {
     throw new EnableSoftwareTokenMFAException('Code mismatch and fail enable Software Token MFA');
   }

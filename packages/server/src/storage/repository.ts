@@ -109,6 +109,8 @@ export interface Repository {
    * or already had `maxAttempts` guesses (nothing compared).
    */
   attemptCode(id: string, codeHmac: string, maxAttempts: number, now: number): Promise<'used' | 'wrong' | 'refused'>;
+  /** One guess counted on a code row whose answer is checked elsewhere (a TOTP); false, and nothing counted, past maxAttempts. */
+  countAttempt(id: string, maxAttempts: number, now: number): Promise<boolean>;
 
   createSession(session: Insertable<AuthSessionTable>): Promise<void>;
   getSession(id: string): Promise<AuthSession | undefined>;
@@ -558,6 +560,11 @@ export class KyselyRepository implements Repository {
       .where('id', '=', id).where('consumed_at', 'is', null).where('attempts', '<', maxAttempts).where('expires_at', '>=', now)
       .returning('consumed_at').executeTakeFirst();
     return !row ? 'refused' : row.consumed_at === null ? 'wrong' : 'used';
+  }
+  async countAttempt(id: string, maxAttempts: number, now: number) {
+    const r = await this.db.updateTable('codes').set({ attempts: sql`attempts + 1` })
+      .where('id', '=', id).where('consumed_at', 'is', null).where('attempts', '<', maxAttempts).where('expires_at', '>=', now).executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
   }
 
   async createSession(session: Insertable<AuthSessionTable>) { await this.db.insertInto('auth_sessions').values(session).execute(); }
