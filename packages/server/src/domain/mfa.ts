@@ -112,11 +112,18 @@ export function applyMfaPreference(pool: LoadedPool, user: User, settings: Parti
   return out;
 }
 
+interface MfaFields {
+  PreferredMfaSetting?: string; UserMFASettingList?: string[];
+  /** The legacy field, which tells of SMS MFA only (older clients read it). */
+  MFAOptions?: { DeliveryMedium: 'SMS'; AttributeName: 'phone_number' }[];
+}
+
 /** GetUser's and AdminGetUser's MFA fields. */
-export function mfaFields(user: User): { PreferredMfaSetting?: string; UserMFASettingList?: string[] } {
-  const out: { PreferredMfaSetting?: string; UserMFASettingList?: string[] } = {};
+export function mfaFields(user: User): MfaFields {
+  const out: MfaFields = {};
   if (user.mfa.preferred) out.PreferredMfaSetting = user.mfa.preferred;
   if (user.mfa.enabled?.length) out.UserMFASettingList = [...user.mfa.enabled];
+  if (user.mfa.enabled?.includes('SMS_MFA')) out.MFAOptions = [{ DeliveryMedium: 'SMS', AttributeName: 'phone_number' }];
   return out;
 }
 

@@ -2,7 +2,7 @@
 // AccessToken, or during it with the MFA_SETUP Session).
 import { op } from '../wire/operations.js';
 import { EnableSoftwareTokenMFAException, InvalidParameterException, SoftwareTokenMFANotFoundException } from '../errors.js';
-import type { SMSMfaSettingsType, SoftwareTokenMfaSettingsType, EmailMfaSettingsType } from '../shapes.js';
+import type { SMSMfaSettingsType, SoftwareTokenMfaSettingsType, EmailMfaSettingsType, MFAOptionType } from '../shapes.js';
 import { adminFindUser } from '../domain/users.js';
 import { applyMfaPreference, saveMfa, type FactorSetting, type MfaFactor } from '../domain/mfa.js';
 import { describeMfaConfig, setMfaConfig } from '../domain/mfa-config.js';
@@ -39,6 +39,33 @@ op('AdminSetUserMFAPreference', async (ctx, input) => {
   const pool = await poolOf(ctx, input);
   const user = await adminFindUser(ctx, pool, input.Username);
   await saveMfa(ctx, pool, user, applyMfaPreference(pool, user, preferenceSettings(input)));
+  return {};
+});
+
+/**
+ * The legacy MFAOptions of SetUserSettings / AdminSetUserSettings (amazon-cognito-identity-js's
+ * enableMFA and disableMFA still send them). As in Cognito they reach SMS MFA only: one SMS option
+ * for phone_number turns it on, an empty list turns it off.
+ */
+function legacySmsSetting(options: MFAOptionType[]): FactorSetting {
+  if (options.length === 0) return { Enabled: false };
+  const [only] = options;
+  if (options.length > 1 || only?.DeliveryMedium !== 'SMS' || only.AttributeName !== 'phone_number') {
+    throw new InvalidParameterException('MFAOptions can only turn SMS MFA to phone_number on or off; use SetUserMFAPreference for other factors.');
+  }
+  return { Enabled: true };
+}
+
+op('SetUserSettings', async (ctx, input) => {
+  const { pool, user } = await authenticated(ctx, input);
+  await saveMfa(ctx, pool, user, applyMfaPreference(pool, user, { SMS_MFA: legacySmsSetting(input.MFAOptions) }));
+  return {};
+});
+
+op('AdminSetUserSettings', async (ctx, input) => {
+  const pool = await poolOf(ctx, input);
+  const user = await adminFindUser(ctx, pool, input.Username);
+  await saveMfa(ctx, pool, user, applyMfaPreference(pool, user, { SMS_MFA: legacySmsSetting(input.MFAOptions) }));
   return {};
 });
 
