@@ -45,7 +45,7 @@ export function totpUri(secret: string, issuer: string, account: string): string
  * and past the cap only a new AssociateSoftwareToken (a new secret) lets the user try again.
  */
 const ENROLMENT = 'totp-enrolment';
-export const ENROLMENT_ATTEMPTS = 5;
+const ENROLMENT_ATTEMPTS = 5;
 const ENROLMENT_TTL = 24 * 3600e3;
 
 export async function startTotpEnrolment(ctx: Ctx, poolId: string, userId: string): Promise<void> {
