@@ -7,7 +7,7 @@ import type { Ctx } from './context.js';
 import { usernameKey, type LoadedPool } from './pools.js';
 import { parseUser, standardAttributes, type Attributes, type User } from './users.js';
 import type { IdentityProvider } from '../storage/repository.js';
-import { preSignUp } from './triggers/events.js';
+import { inboundFederation, preSignUp, type ProviderAnswer } from './triggers/events.js';
 
 export const PROVIDER_TYPES = ['SAML', 'Facebook', 'Google', 'LoginWithAmazon', 'SignInWithApple', 'OIDC'] as const;
 export type ProviderType = (typeof PROVIDER_TYPES)[number];
@@ -148,33 +148,40 @@ async function writeIdentities(ctx: Ctx, pool: LoadedPool, user: User) {
   await ctx.repo.updateUser(pool.id, user.id, { attributes: JSON.stringify(attributes), updated_at: ctx.now() });
 }
 
+/** What a provider's sign-in established: who (`subject`), the claims the mapping reads, and its raw answer. */
+export interface ProviderSignIn { subject: string; claims: Record<string, unknown>; answer: ProviderAnswer }
+
 /**
  * The user a provider's subject signs in as: the linked user (its mapped attributes refreshed, as
  * Cognito does at every federated sign-in), or a new EXTERNAL_PROVIDER user `<provider>_<subject>`.
  * A federated user's email or phone never becomes a sign-in alias: a provider asserting someone's
- * address cannot take their account. A new user passes the PreSignUp trigger first
- * (PreSignUp_ExternalProvider), which may refuse them or verify their email and phone.
+ * address cannot take their account. The InboundFederation trigger sees every such sign-in first
+ * and may replace the provider's attributes (never the subject: it transforms attributes, not
+ * identity). A new user then passes the PreSignUp trigger (PreSignUp_ExternalProvider), which may
+ * refuse them or verify their email and phone. A failing trigger leaves no user created or changed.
  */
-export async function federatedUser(ctx: Ctx, pool: LoadedPool, provider: Provider, subject: string, claims: Record<string, unknown>, clientId?: string): Promise<User> {
+export async function federatedUser(ctx: Ctx, pool: LoadedPool, provider: Provider, signIn: ProviderSignIn, clientId?: string): Promise<User> {
+  const { subject } = signIn;
   if (!subject || subject.length > 1024) throw new NotAuthorizedException('The identity provider named no user.');
-  const attrs = mappedAttributes(provider, claims);
   const link = await ctx.repo.findIdentity(pool.id, provider.name, subject);
+  const row = link && (await ctx.repo.getUser(pool.id, link.user_id));
+  if (link && !row) throw new NotAuthorizedException('User does not exist.');
+  const linked = row ? parseUser(row) : undefined;
+  if (linked && !linked.enabled) throw new NotAuthorizedException('User is disabled.');
+  const username = linked?.username ?? `${provider.name}_${subject}`;
+  const replaced = await inboundFederation(ctx, pool, { userName: username, clientId }, { providerName: provider.name, providerType: provider.type, answer: signIn.answer });
+  const attrs = mappedAttributes(provider, replaced ?? signIn.claims);
   const now = ctx.now();
-  if (link) {
-    const row = await ctx.repo.getUser(pool.id, link.user_id);
-    if (!row) throw new NotAuthorizedException('User does not exist.');
-    const user = parseUser(row);
-    if (!user.enabled) throw new NotAuthorizedException('User is disabled.');
+  if (linked) {
     // A linked native user keeps its own attributes; a federated one follows the provider.
-    if (user.status === 'EXTERNAL_PROVIDER' && Object.entries(attrs).some(([k, v]) => user.attributes[k] !== v)) {
-      const attributes = { ...user.attributes, ...attrs };
-      await ctx.repo.updateUser(pool.id, user.id, { attributes: JSON.stringify(attributes), updated_at: now });
-      return { ...user, attributes };
+    if (linked.status === 'EXTERNAL_PROVIDER' && Object.entries(attrs).some(([k, v]) => linked.attributes[k] !== v)) {
+      const attributes = { ...linked.attributes, ...attrs };
+      await ctx.repo.updateUser(pool.id, linked.id, { attributes: JSON.stringify(attributes), updated_at: now });
+      return { ...linked, attributes };
     }
-    return user;
+    return linked;
   }
   const sub = crypto.randomUUID();
-  const username = `${provider.name}_${subject}`;
   const pre = await preSignUp(ctx, pool, 'PreSignUp_ExternalProvider', { userName: username, clientId }, { userAttributes: { ...attrs } });
   if (pre.autoVerifyEmail && attrs.email) attrs.email_verified = 'true';
   if (pre.autoVerifyPhone && attrs.phone_number) attrs.phone_number_verified = 'true';

@@ -85,8 +85,6 @@ function policies(input: PoolSettings): PoolConfig['Policies'] {
  * checks (ops/pools.ts); the model's ARN pattern is lifted for them (wire/model.ts).
  */
 function lambdaConfig(l: LambdaConfigType): LambdaConfigType {
-  // A trigger that would never run must not look configured: a pool relying on it would be open.
-  if (l.InboundFederation) throw invalid('The InboundFederation trigger is not supported yet.');
   const out = { ...l };
   // Cognito sets PreTokenGeneration to the versioned trigger's function, and refuses the two apart.
   if (l.PreTokenGenerationConfig) {

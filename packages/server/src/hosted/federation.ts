@@ -11,7 +11,7 @@ import { OAuthError } from '../domain/oauth.js';
 import { HOSTED_FLOW } from '../domain/signin/index.js';
 import { createSession, openSession, consumeSession, sessionIdOf, type SessionState } from '../domain/sessions.js';
 import { loadClient } from '../domain/pools.js';
-import { federatedUser, loadProvider, providerByIdentifier, SUBJECT_CLAIM, type Provider } from '../domain/federation.js';
+import { federatedUser, loadProvider, providerByIdentifier, SUBJECT_CLAIM, type Provider, type ProviderSignIn } from '../domain/federation.js';
 import { postAuthentication } from '../domain/triggers/events.js';
 import { parseSamlMetadata } from '../domain/saml-metadata.js';
 import { cookiesOf, formOf, isSecure, pageHeaders, queryOf, setCookie, clearCookie, withParams } from './http.js';
@@ -101,10 +101,10 @@ export function registerFederation(app: FastifyInstance, ctx: Ctx, base: string)
     const { state, flow, provider, pool } = trip;
     try {
       if (params.error) throw fail(`The identity provider answered ${params.error}${params.error_description ? `: ${params.error_description}` : ''}`);
-      const { subject, claims } = isOidc(provider)
+      const signIn = isOidc(provider)
         ? await oidcCallback(provider, state, params.state!, `${state.returnTo}?${queryOf(req).raw}`)
         : await oauth2Callback(provider, state, params.code);
-      const user = await federatedUser({ ...ctx, ip: req.ip }, pool, provider, subject, claims, flow.client.id);
+      const user = await federatedUser({ ...ctx, ip: req.ip }, pool, provider, signIn, flow.client.id);
       // A provider's sign-in is an authentication as the pages' are: PostAuthentication may refuse it.
       await postAuthentication(ctx, pool, user, flow.client.id);
       return await signedIn(ctx, req, reply, flow, user);
@@ -125,8 +125,8 @@ export function registerFederation(app: FastifyInstance, ctx: Ctx, base: string)
     const { state, flow, provider, pool } = trip;
     try {
       if (provider.type !== 'SAML' || !form.SAMLResponse) throw fail('A SAML response was expected.');
-      const { subject, claims } = await samlCallback(ctx, pool.id, provider, state, form.SAMLResponse);
-      const user = await federatedUser({ ...ctx, ip: req.ip }, pool, provider, subject, claims, flow.client.id);
+      const signIn = await samlCallback(ctx, pool.id, provider, state, form.SAMLResponse);
+      const user = await federatedUser({ ...ctx, ip: req.ip }, pool, provider, signIn, flow.client.id);
       // A provider's sign-in is an authentication as the pages' are: PostAuthentication may refuse it.
       await postAuthentication(ctx, pool, user, flow.client.id);
       return await signedIn(ctx, req, reply, flow, user);
@@ -199,7 +199,17 @@ async function oidcCallback(p: Provider, state: FederationState, token: string, 
   if (config.serverMetadata().userinfo_endpoint && tokens.access_token) {
     info = await oidc.fetchUserInfo(config, tokens.access_token, idClaims.sub).catch(() => ({}));
   }
-  return { subject: String(idClaims.sub), claims: { ...info, ...idClaims } as Record<string, unknown> };
+  return {
+    subject: String(idClaims.sub), claims: { ...info, ...idClaims } as Record<string, unknown>,
+    answer: { tokenResponse: tokenResponseOf(tokens), idToken: { ...idClaims }, ...(config.serverMetadata().userinfo_endpoint ? { userInfo: info } : {}) },
+  } satisfies ProviderSignIn;
+}
+
+/** The /token response's members InboundFederation passes on (Cognito passes the tokens too). */
+function tokenResponseOf(t: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of ['access_token', 'id_token', 'refresh_token', 'token_type', 'expires_in', 'scope']) if (t[k] !== undefined) out[k] = t[k];
+  return out;
 }
 
 const scopesOf = (p: Provider) => p.details.authorize_scopes.split(/[\s,]+/).filter(Boolean).join(' ');
@@ -225,13 +235,13 @@ async function oauth2Callback(p: Provider, state: FederationState, code: string 
     method: 'POST', signal: AbortSignal.timeout(5000), headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
     body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: state.returnTo, client_id: p.details.client_id, client_secret: p.details.client_secret }),
   });
-  const t = await res.json().catch(() => ({})) as { access_token?: string };
+  const t = await res.json().catch(() => ({})) as { access_token?: string } & Record<string, unknown>;
   if (!res.ok || !t.access_token) throw fail('The identity provider refused the code.');
   const info = await fetch(p.details.attributes_url, { signal: AbortSignal.timeout(5000), headers: { authorization: `Bearer ${t.access_token}`, accept: 'application/json' } });
   const claims = await info.json().catch(() => ({})) as Record<string, unknown>;
   const subject = claims[SUBJECT_CLAIM[p.type]];
   if (!info.ok || subject === undefined) throw fail('The identity provider named no user.');
-  return { subject: String(subject), claims };
+  return { subject: String(subject), claims, answer: { tokenResponse: tokenResponseOf(t), userInfo: claims } } satisfies ProviderSignIn;
 }
 
 // ---------------------------------------------------------------- SAML 2.0
@@ -272,6 +282,6 @@ async function samlCallback(ctx: Ctx, poolId: string, p: Provider, state: Federa
   const id = assertion?.$?.ID;
   if (!id || !(await ctx.repo.useOnce(`saml:${poolId}:${p.name}:${id}`, ctx.now() + 24 * 3600e3))) throw fail('The SAML assertion was already used.');
   if (!profile.nameID) throw fail('The SAML assertion names no subject.');
-  const claims: Record<string, unknown> = { ...(profile.attributes as Record<string, unknown> | undefined), NameID: profile.nameID };
-  return { subject: profile.nameID, claims };
+  const attributes = { ...(profile.attributes as Record<string, unknown> | undefined) };
+  return { subject: profile.nameID, claims: { ...attributes, NameID: profile.nameID }, answer: { samlResponse: attributes } } satisfies ProviderSignIn;
 }

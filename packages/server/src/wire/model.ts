@@ -398,7 +398,7 @@ export function parseBody(body: Buffer): Record<string, unknown> {
  */
 export function withGatehouseExtensions(model: ServiceModel): ServiceModel {
   const shapes: Record<string, ModelShape> = { ...model.shapes, GatehouseTriggerTargetType: { type: 'string', min: 1, max: 2048 } };
-  for (const name of ['LambdaConfigType', 'PreTokenGenerationVersionConfigType', 'CustomSMSLambdaVersionConfigType', 'CustomEmailLambdaVersionConfigType']) {
+  for (const name of ['LambdaConfigType', 'PreTokenGenerationVersionConfigType', 'CustomSMSLambdaVersionConfigType', 'CustomEmailLambdaVersionConfigType', 'InboundFederationLambdaType']) {
     const s = shapes[name];
     if (!s?.members) continue;
     const members = Object.fromEntries(Object.entries(s.members).map(([k, ref]) =>

@@ -107,6 +107,48 @@ export async function postConfirmation(ctx: Ctx, pool: LoadedPool, source: PostC
   }, {}));
 }
 
+// ---------------------------------------------------------------- federation
+
+/** What a provider answered, as InboundFederation hands it on (each member only when the provider gave it). */
+export interface ProviderAnswer {
+  /** OIDC and social providers: the /token response. */
+  tokenResponse?: Record<string, unknown>;
+  /** OIDC, Google, Apple: the ID token's claims, checked and decoded. */
+  idToken?: Record<string, unknown>;
+  /** The userinfo (or profile) endpoint's claims. */
+  userInfo?: Record<string, unknown>;
+  /** SAML: the assertion's attributes. */
+  samlResponse?: Record<string, unknown>;
+}
+
+/** A StringMap as Cognito sends one: strings kept, other values as JSON (numbers and booleans as their text). */
+function stringMap(o: Record<string, unknown>): Strings {
+  const out: Strings = {};
+  for (const [k, v] of Object.entries(o)) {
+    if (v === undefined || v === null) continue;
+    out[k] = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  }
+  return out;
+}
+
+/**
+ * InboundFederation, at every sign-in through a provider (first and returning), before the user is
+ * created or updated. The trigger sees the provider's raw answer; a non-empty `userAttributesToMap`
+ * replaces the provider's attributes before the provider's AttributeMapping is applied (attributes
+ * left out are dropped). Answers the replacement, or undefined to keep the provider's attributes.
+ */
+export async function inboundFederation(ctx: Ctx, pool: LoadedPool, who: Envelope, req: { providerName: string; providerType: string; answer: ProviderAnswer }): Promise<Strings | undefined> {
+  const name: TriggerName = 'InboundFederation';
+  if (!ctx.triggers.has(pool, name)) return undefined;
+  const attributes: Record<string, Strings> = {};
+  for (const [k, v] of Object.entries(req.answer)) if (v) attributes[k] = stringMap(v);
+  const r = await ctx.triggers.invoke(pool, name, event(ctx, pool, 'InboundFederation_ExternalProvider', who, {
+    providerName: req.providerName, providerType: req.providerType, attributes,
+  }, { userAttributesToMap: {} }));
+  const map = optStrings(name, r, 'userAttributesToMap');
+  return map && Object.keys(map).length ? map : undefined;
+}
+
 // ---------------------------------------------------------------- sign-in
 
 /**

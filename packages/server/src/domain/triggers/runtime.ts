@@ -14,14 +14,15 @@ import type { LoadedPool } from '../pools.js';
 
 export type TriggerName =
   | 'PreSignUp' | 'PostConfirmation' | 'PreAuthentication' | 'PostAuthentication' | 'DefineAuthChallenge' | 'CreateAuthChallenge'
-  | 'VerifyAuthChallengeResponse' | 'PreTokenGeneration' | 'UserMigration' | 'CustomMessage' | 'CustomEmailSender' | 'CustomSMSSender';
+  | 'VerifyAuthChallengeResponse' | 'PreTokenGeneration' | 'UserMigration' | 'CustomMessage' | 'CustomEmailSender' | 'CustomSMSSender'
+  | 'InboundFederation';
 
 /** LambdaConfig members that name a trigger directly, and those that carry {LambdaVersion, LambdaArn}. */
 export const PLAIN_TRIGGERS = [
   'PreSignUp', 'CustomMessage', 'PostConfirmation', 'PreAuthentication', 'PostAuthentication', 'DefineAuthChallenge',
   'CreateAuthChallenge', 'VerifyAuthChallengeResponse', 'PreTokenGeneration', 'UserMigration',
 ] as const;
-export const VERSIONED_TRIGGERS = ['PreTokenGenerationConfig', 'CustomEmailSender', 'CustomSMSSender'] as const;
+export const VERSIONED_TRIGGERS = ['PreTokenGenerationConfig', 'CustomEmailSender', 'CustomSMSSender', 'InboundFederation'] as const;
 
 /** Cognito gives a trigger 5 seconds. */
 export const TRIGGER_TIMEOUT_MS = 5000;
@@ -90,7 +91,7 @@ export function configuredTrigger(pool: LoadedPool, name: TriggerName): { value:
     return o?.LambdaArn ? { value: o.LambdaArn, version: o.LambdaVersion } : undefined;
   };
   if (name === 'PreTokenGeneration') return versioned('PreTokenGenerationConfig') ?? (typeof l.PreTokenGeneration === 'string' ? { value: l.PreTokenGeneration, version: 'V1_0' } : undefined);
-  if (name === 'CustomEmailSender' || name === 'CustomSMSSender') return versioned(name);
+  if (name === 'CustomEmailSender' || name === 'CustomSMSSender' || name === 'InboundFederation') return versioned(name);
   return typeof l[name] === 'string' ? { value: l[name] as string } : undefined;
 }
 
