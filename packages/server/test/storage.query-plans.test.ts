@@ -34,7 +34,7 @@ test('login, membership and session lookups use full index keys, not a pool scan
   await repo.getRefreshToken('token-hash');
   assert.equal(seen.length, 4);
   // A login is one probe of login_keys' (pool_id, key) key, then the user by id.
-  const login = (file.prepare('explain query plan ' + seen[0]).all('x', 'x', 'x') as { detail: string }[]).map((r) => r.detail);
+  const login = (file.prepare('explain query plan ' + seen[0]).all('x', 'x') as { detail: string }[]).map((r) => r.detail);
   assert.match(login.join('\n'), /SEARCH login_keys USING (INDEX|PRIMARY KEY).*\(pool_id=\? AND key=\?\)/, login.join('\n'));
   assert.match(login.join('\n'), /SEARCH users USING INDEX sqlite_autoindex_users_1 \(id=\?\)/, login.join('\n'));
   for (const text of seen) {

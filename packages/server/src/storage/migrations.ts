@@ -301,6 +301,14 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
         .addPrimaryKeyConstraint('activity_rollups_pk', ['pool_id', 'width_ms', 'bucket']).execute();
     },
   },
+  '0018_users_by_pool_and_id': {
+    // Every read and write of one user names its pool and id. Before PostgreSQL has statistics (a
+    // new store, a fresh import) it rated users_username's pool_id prefix as good as the primary
+    // key and walked the pool's users for each of them; an index on the full pair leaves no choice.
+    async up(db: Kysely<any>) {
+      await db.schema.createIndex('users_pool_id').unique().on('users').columns(['pool_id', 'id']).execute();
+    },
+  },
 });
 
 /** The names of all migrations, in order: what a fully migrated store has recorded. */

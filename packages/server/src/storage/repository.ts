@@ -401,10 +401,14 @@ export class KyselyRepository implements Repository {
     throw new UniqueViolation(loginKeyIndex[keys.find((k) => !got.has(k.key))!.kind]);
   }
   getUser(poolId: string, id: string) { return this.db.selectFrom('users').selectAll().where('pool_id', '=', poolId).where('id', '=', id).executeTakeFirst(); }
-  findUserByLogin(poolId: string, key: string) {
+  async findUserByLogin(poolId: string, key: string) {
     // One probe of the login_keys primary key, then the user by its id: no key can name two users.
-    return this.db.selectFrom('login_keys').innerJoin('users', 'users.id', 'login_keys.user_id').selectAll('users')
-      .where('login_keys.pool_id', '=', poolId).where('login_keys.key', '=', key).where('users.pool_id', '=', poolId).executeTakeFirst();
+    // No users.pool_id condition in the SQL: offered one, PostgreSQL without statistics walked the
+    // pool's users on an index led by pool_id instead of probing the id, so a login naming someone
+    // cost more than one naming nobody, growing with the pool. The pool is checked on the row.
+    const row = await this.db.selectFrom('login_keys').innerJoin('users', 'users.id', 'login_keys.user_id').selectAll('users')
+      .where('login_keys.pool_id', '=', poolId).where('login_keys.key', '=', key).executeTakeFirst();
+    return row?.pool_id === poolId ? row : undefined;
   }
   async updateUser(poolId: string, id: string, patch: Updateable<UserTable>) {
     if (!KEY_COLUMNS.some((c) => c in patch)) {
