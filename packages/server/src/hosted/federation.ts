@@ -88,51 +88,47 @@ async function roundTrip(ctx: Ctx, req: FastifyRequest, token: string | undefine
   return { pool, client, state, flow, provider };
 }
 
+/**
+ * A provider's answer, at either return endpoint: the round trip it belongs to, what `read` makes
+ * of it (who signed in), the user they sign in as, PostAuthentication (a provider's sign-in is an
+ * authentication as the pages' are, and may be refused), then back to the app.
+ */
+async function providerAnswered(ctx: Ctx, req: FastifyRequest, reply: FastifyReply, relayState: string | undefined,
+  read: (trip: Awaited<ReturnType<typeof roundTrip>>) => Promise<ProviderSignIn>) {
+  let trip;
+  try {
+    trip = await roundTrip(ctx, req, relayState);
+  } catch (e) {
+    return refuse(reply, e);
+  }
+  clearCookie(reply, req, BINDING_COOKIE);
+  const { flow, provider, pool } = trip;
+  try {
+    const user = await federatedUser({ ...ctx, ip: req.ip }, pool, provider, await read(trip), flow.client.id);
+    await postAuthentication(ctx, pool, user, flow.client.id);
+    return await signedIn(ctx, req, reply, flow, user);
+  } catch (e) {
+    return federationFailed(ctx, reply, flow, provider, e);
+  }
+}
+
 export function registerFederation(app: FastifyInstance, ctx: Ctx, base: string) {
   app.get(`${base}/oauth2/idpresponse`, async (req, reply) => {
     const { params } = queryOf(req);
-    let trip;
-    try {
-      trip = await roundTrip(ctx, req, params.state);
-    } catch (e) {
-      return refuse(reply, e);
-    }
-    clearCookie(reply, req, BINDING_COOKIE);
-    const { state, flow, provider, pool } = trip;
-    try {
+    return providerAnswered(ctx, req, reply, params.state, async ({ state, provider }) => {
       if (params.error) throw fail(`The identity provider answered ${params.error}${params.error_description ? `: ${params.error_description}` : ''}`);
-      const signIn = isOidc(provider)
-        ? await oidcCallback(provider, state, params.state!, `${state.returnTo}?${queryOf(req).raw}`)
-        : await oauth2Callback(provider, state, params.code);
-      const user = await federatedUser({ ...ctx, ip: req.ip }, pool, provider, signIn, flow.client.id);
-      // A provider's sign-in is an authentication as the pages' are: PostAuthentication may refuse it.
-      await postAuthentication(ctx, pool, user, flow.client.id);
-      return await signedIn(ctx, req, reply, flow, user);
-    } catch (e) {
-      return federationFailed(ctx, reply, flow, provider, e);
-    }
+      return isOidc(provider)
+        ? oidcCallback(provider, state, params.state!, `${state.returnTo}?${queryOf(req).raw}`)
+        : oauth2Callback(provider, state, params.code);
+    });
   });
 
   app.post(`${base}/saml2/idpresponse`, async (req, reply) => {
     const form = formOf(req).params;
-    let trip;
-    try {
-      trip = await roundTrip(ctx, req, form.RelayState);
-    } catch (e) {
-      return refuse(reply, e);
-    }
-    clearCookie(reply, req, BINDING_COOKIE);
-    const { state, flow, provider, pool } = trip;
-    try {
+    return providerAnswered(ctx, req, reply, form.RelayState, async ({ state, provider, pool }) => {
       if (provider.type !== 'SAML' || !form.SAMLResponse) throw fail('A SAML response was expected.');
-      const signIn = await samlCallback(ctx, pool.id, provider, state, form.SAMLResponse);
-      const user = await federatedUser({ ...ctx, ip: req.ip }, pool, provider, signIn, flow.client.id);
-      // A provider's sign-in is an authentication as the pages' are: PostAuthentication may refuse it.
-      await postAuthentication(ctx, pool, user, flow.client.id);
-      return await signedIn(ctx, req, reply, flow, user);
-    } catch (e) {
-      return federationFailed(ctx, reply, flow, provider, e);
-    }
+      return samlCallback(ctx, pool.id, provider, state, form.SAMLResponse);
+    });
   });
 }
 
